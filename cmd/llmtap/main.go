@@ -1,0 +1,216 @@
+// Command llmtap is a recording proxy for OpenAI-compatible (and other) LLM
+// APIs: it forwards every request to one upstream untouched, streams
+// responses through as they arrive, and writes one JSON line per exchange.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/jsonl"
+	"github.com/llmtap/llmtap/pkg/proxy"
+)
+
+var version = "dev" // set with -ldflags "-X main.version=…"
+
+const description = `Record every exchange between an LLM client and its upstream.
+
+Point your SDK's base URL at llmtap (http://127.0.0.1:8000 or http://127.0.0.1:8000/v1);
+llmtap forwards each request to --upstream byte for byte, streams the answer back as it
+arrives, and writes one JSON line per exchange (schema: see the README) to --output.
+
+  llmtap --upstream https://api.openai.com/v1 | tee raw.jsonl | llmmd > chat.md
+
+Signals: SIGINT/SIGTERM stop accepting, let in-flight exchanges finish for --grace,
+write every record and exit 0. SIGHUP reopens --output (log rotation).
+Exit status: 0 after a clean shutdown, 1 on a runtime failure (such as a failed write
+to the output), 2 on bad flags.`
+
+type cli struct {
+	clikit.Common
+
+	Upstream string `name:"upstream" aliases:"upstream-base-url" env:"LLMTAP_UPSTREAM" required:"" placeholder:"URL" group:"Forwarding" help:"Upstream base URL, e.g. https://api.openai.com/v1 (its query, such as Azure's api-version, is kept on every request)."`
+	Host     string `default:"127.0.0.1" env:"LLMTAP_HOST" group:"Forwarding" help:"Address to listen on."`
+	Port     int    `default:"8000" env:"LLMTAP_PORT" group:"Forwarding" help:"Port to listen on (0 picks a free one; the address is printed on stderr)."`
+
+	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0 disables it. Bare numbers are seconds."`
+	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream (502 after it)."`
+	Grace           clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"On SIGINT/SIGTERM, how long in-flight exchanges may run before they are cut (and recorded with error.kind shutdown)."`
+
+	Output       string       `short:"o" default:"-" placeholder:"FILE" env:"LLMTAP_OUTPUT" group:"Recording" help:"Append records to FILE; - is stdout. SIGHUP reopens it."`
+	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed (the original script's layout)."`
+	RedactHeader []string     `sep:"none" placeholder:"NAME" group:"Recording" help:"Also mask this header's value in records (repeatable). Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie, Set-Cookie and the query keys key, api_key and api-key always are."`
+	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated."`
+	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
+}
+
+func main() {
+	var c cli
+	clikit.Parse(&c, "llmtap", description, version)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	os.Exit(c.run(os.Stdout, os.Stderr, sigs))
+}
+
+// run serves until a signal or a failure and returns the exit status.
+func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
+	logger := log.New(stderr, "llmtap: ", 0)
+	fail := func(format string, args ...any) int {
+		logger.Printf(format, args...)
+		return clikit.ExitFailure
+	}
+
+	output, open, err := c.output(stdout)
+	if err != nil {
+		return fail("%v", err)
+	}
+	w, err := jsonl.NewWriter(open, jsonl.Options{Fsync: c.Fsync, Release: proxy.Release})
+	if err != nil {
+		return fail("%v", err)
+	}
+	tap, err := proxy.New(proxy.Config{
+		Upstream:       c.Upstream,
+		Sink:           proxy.LineSink{W: w},
+		ConnectTimeout: c.ConnectTimeout.Duration(),
+		IdleTimeout:    c.UpstreamTimeout.Duration(),
+		MaxBody:        int64(c.MaxBody),
+		RedactHeaders:  c.RedactHeader,
+		ErrorLog:       logger,
+	})
+	if err != nil {
+		_ = w.Close()
+		return fail("%v", err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	if err != nil {
+		_ = w.Close()
+		return fail("%v", err)
+	}
+
+	base, cancelBase := context.WithCancelCause(context.Background())
+	srv := &http.Server{
+		Handler:           proxy.WithHealth(tap, map[string]string{"upstream": tap.Upstream(), "output": output}),
+		ReadHeaderTimeout: 10 * time.Second, // a client trickling headers cannot hold a connection
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          logger,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Printf("listening on http://%s", ln.Addr())
+	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), output)
+
+	status := clikit.ExitOK
+loop:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if err := w.Reopen(); err != nil {
+					logger.Printf("%v", err)
+					status = clikit.ExitFailure
+					break loop
+				}
+				continue
+			}
+			logger.Printf("%v: finishing in-flight exchanges (up to %v; signal again to cut them now)", sig, c.Grace.Duration())
+			break loop
+		case err := <-w.Failed():
+			logger.Printf("%v; stopping", err)
+			status = clikit.ExitFailure
+			break loop
+		case err := <-served:
+			logger.Printf("serve: %v", err)
+			status = clikit.ExitFailure
+			break loop
+		}
+	}
+
+	grace := c.Grace.Duration()
+	if status != clikit.ExitOK {
+		grace = 0 // records can no longer be written; stop now
+	}
+	shutdown(srv, tap, cancelBase, grace, sigs)
+	if err := w.Close(); err != nil && status == clikit.ExitOK {
+		logger.Printf("%v", err)
+		status = clikit.ExitFailure
+	}
+	return status
+}
+
+// shutdown stops accepting, lets in-flight exchanges finish for grace (or
+// until another SIGINT/SIGTERM), then cancels the rest with proxy.ErrShutdown
+// and waits until every exchange has handed over its record.
+func shutdown(srv *http.Server, tap *proxy.Tap, cancelBase context.CancelCauseFunc, grace time.Duration, sigs <-chan os.Signal) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				cancel()
+				return
+			}
+		}
+	}()
+	if err := srv.Shutdown(ctx); err != nil {
+		cancelBase(proxy.ErrShutdown)
+		_ = srv.Close()
+	}
+	tap.Wait()
+}
+
+// output resolves --output and --log-dir into a name to show and an open
+// function for the writer (called again on SIGHUP).
+func (c *cli) output(stdout io.Writer) (string, func() (io.WriteCloser, error), error) {
+	path := c.Output
+	if c.LogDir != "" {
+		if path != "-" {
+			return "", nil, errors.New("--output and --log-dir: give one or the other")
+		}
+		if err := os.MkdirAll(c.LogDir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("--log-dir: %w", err)
+		}
+		now := time.Now()
+		name := fmt.Sprintf("proxy-%s-%09d.jsonl", now.Format("20060102-150405"), now.Nanosecond())
+		abs, err := filepath.Abs(filepath.Join(c.LogDir, name))
+		if err != nil {
+			return "", nil, fmt.Errorf("--log-dir: %w", err)
+		}
+		path = abs
+	}
+	if path == "-" || path == "" {
+		return "stdout", func() (io.WriteCloser, error) { return nopCloser{stdout}, nil }, nil
+	}
+	return path, func() (io.WriteCloser, error) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open output: %w", err)
+		}
+		return f, nil
+	}, nil
+}
+
+// nopCloser keeps stdout open across SIGHUP and at exit, but still lets the
+// writer sync it when it is a file.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func (n nopCloser) Sync() error {
+	if s, ok := n.Writer.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}

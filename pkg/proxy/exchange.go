@@ -1,0 +1,263 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"net/http/httptrace"
+	"net/http/httputil"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmtap/llmtap/pkg/decompress"
+	"github.com/llmtap/llmtap/pkg/record"
+)
+
+type exchangeKey struct{}
+
+// exchange is the state of one client request and its response while it is
+// forwarded. Fields set by the trace hooks and the silence timer, which run
+// on other goroutines, are atomic; the rest belong to the handler goroutine.
+type exchange struct {
+	tap    *Tap
+	in     *http.Request
+	start  time.Time
+	id     string
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	upstreamURL string
+	reqBody     *requestBody
+	res         *http.Response
+	resBody     *responseBody
+	err         *record.Error // set by upstreamError
+
+	ttfb    atomic.Int64 // nanoseconds since start; 0 = no byte yet
+	silence *time.Timer  // fires errUpstreamSilent; nil when unlimited
+	once    sync.Once
+}
+
+func (t *Tap) newExchange(r *http.Request) *exchange {
+	start := time.Now()
+	ex := &exchange{tap: t, in: r, start: start, id: t.newID(start)}
+	if d := t.cfg.IdleTimeout; d > 0 {
+		ex.silence = time.AfterFunc(d, func() { ex.cancel(errUpstreamSilent) })
+		ex.silence.Stop() // armed once the request is sent
+	}
+	return ex
+}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// touch restarts the silence timer: the upstream just said something.
+func (ex *exchange) touch() {
+	if ex.silence != nil {
+		ex.silence.Reset(ex.tap.cfg.IdleTimeout)
+	}
+}
+
+// quiet stops the silence timer: the upstream has nothing more to say.
+func (ex *exchange) quiet() {
+	if ex.silence != nil {
+		ex.silence.Stop()
+	}
+}
+
+// rewrite points the outgoing request at the upstream (see upstreamPath),
+// keeps the client's query and forwarding headers byte for byte, and hooks
+// the trace that times the first response byte.
+func (t *Tap) rewrite(pr *httputil.ProxyRequest) {
+	ex := exchangeFrom(pr.In.Context())
+	out := pr.Out.URL
+	out.Scheme = t.base.Scheme
+	out.Host = t.base.Host
+	out.User = t.base.User
+	out.RawPath = upstreamPath(t.basePath, pr.In.URL.EscapedPath())
+	out.Path, _ = url.PathUnescape(out.RawPath) // the server already rejected bad escapes
+	out.RawQuery = joinQuery(t.base.RawQuery, pr.In.URL.RawQuery)
+	out.ForceQuery = false
+	pr.Out.Host = "" // send the upstream's host, as an API expects
+
+	// Rewrite mode strips these before calling us; a tap is transparent.
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v, ok := pr.In.Header[h]; ok {
+			pr.Out.Header[h] = v
+		}
+	}
+
+	ex.upstreamURL = out.String()
+	trace := &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { ex.touch() },
+		GotFirstResponseByte: func() {
+			ex.ttfb.CompareAndSwap(0, max(int64(time.Since(ex.start)), 1))
+			ex.touch()
+		},
+	}
+	pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), trace))
+}
+
+// captureResponse runs once the upstream's headers are in (hop-by-hop
+// headers already removed): it wraps the body to capture it as the proxy
+// copies it to the client.
+func (t *Tap) captureResponse(res *http.Response) error {
+	ex := exchangeFrom(res.Request.Context())
+	ex.res = res
+	if res.StatusCode == http.StatusSwitchingProtocols || res.Body == nil || res.Body == http.NoBody {
+		// An upgraded connection's body must stay the raw connection for
+		// the proxy to splice it; it is not captured.
+		ex.quiet()
+		return nil
+	}
+	ex.resBody = &responseBody{rc: res.Body, ex: ex, capture: newCapture(t.cfg.MaxBody), timed: isStreamed(res)}
+	res.Body = ex.resBody
+	return nil
+}
+
+// isStreamed reports whether a response is delivered as it is produced: an
+// event stream, or a body of unknown length. Its chunk timing is recorded.
+func isStreamed(res *http.Response) bool {
+	if res.ContentLength == -1 {
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
+	return mt == "text/event-stream"
+}
+
+// upstreamError answers the client when no response came from upstream, and
+// notes why for the record.
+func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	ex := exchangeFrom(r.Context())
+	ex.quiet()
+	kind, status := classify(r.Context(), err, false)
+	msg := t.errorMessage(kind, err)
+	ex.err = &record.Error{Kind: kind, Message: msg}
+	if kind == record.KindUpstreamUnreachable && ex.reqBody != nil && ex.reqBody.untouched() {
+		ex.reqBody.drain(t.cfg.MaxBody)
+	}
+	if status == 0 {
+		return // the client is gone; there is nobody to answer
+	}
+	writeError(w, status, kind, msg)
+}
+
+// finish builds the record from what was received and hands it to the sink.
+// It runs deferred, so it also runs when the proxy aborts a failed stream.
+func (ex *exchange) finish() {
+	ex.once.Do(func() {
+		ex.quiet()
+		t := ex.tap
+		rec := &record.Record{
+			ID:          ex.id,
+			Start:       ex.start,
+			End:         time.Now(),
+			Method:      ex.in.Method,
+			Path:        ex.in.URL.EscapedPath(),
+			Query:       t.redactor.Query(ex.in.URL.RawQuery),
+			UpstreamURL: t.redactor.URL(ex.upstreamURL),
+			Client:      ex.in.RemoteAddr,
+			Error:       ex.err,
+		}
+		if ns := ex.ttfb.Load(); ns > 0 {
+			rec.TTFB, rec.HasTTFB = time.Duration(ns), true
+		}
+		rec.Request.Headers = t.headers(ex.in.Header, ex.in.Host)
+		if b := ex.reqBody; b != nil {
+			// The Transport's goroutine may still hold the body: take the
+			// capture under its lock and keep it from being reused.
+			b.mu.Lock()
+			defer func() { b.capture.release(); b.mu.Unlock() }()
+			rec.Request.Body = b.capture.body()
+		}
+		if res := ex.res; res != nil {
+			rec.Response = &record.Response{Status: res.StatusCode, Headers: t.headers(res.Header, "")}
+			if b := ex.resBody; b != nil {
+				defer b.capture.release()
+				rec.Response.Body = t.decoded(b.capture.body(), res.Header.Get("Content-Encoding"))
+				rec.Response.Timing = b.timing
+				if rec.Error == nil && !b.eof {
+					kind, _ := classify(ex.ctx, b.readErr, true)
+					msg := t.errorMessage(kind, b.readErr)
+					rec.Error = &record.Error{Kind: kind, Message: msg}
+				}
+			}
+		}
+		if rec.Error == nil && (rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated) {
+			rec.Error = &record.Error{Kind: record.KindBodyTruncated,
+				Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
+		}
+		t.cfg.Sink.Record(rec)
+	})
+}
+
+// decoded returns the body as the record keeps it: decoded when the
+// upstream compressed it, the wire bytes with the reason when that fails.
+func (t *Tap) decoded(b record.Body, contentEncoding string) record.Body {
+	enc := strings.TrimSpace(strings.ToLower(contentEncoding))
+	if enc == "" || enc == "identity" || len(b.Data) == 0 {
+		return b
+	}
+	b.ContentEncoding = enc
+	out, truncated, err := decompress.Decode(enc, b.Data, t.cfg.MaxBody)
+	if err != nil && len(out) == 0 {
+		b.DecodeError = err.Error()
+		return b
+	}
+	if err != nil {
+		// A cut stream decodes up to the cut; say where it stopped.
+		b.DecodeError = err.Error()
+	}
+	b.Data = out
+	b.Truncated = b.Truncated || truncated
+	return b
+}
+
+// headers returns h as the record keeps it: lower-case names, sorted,
+// repeated values joined with ", ", secrets masked. host, when set, is the
+// request's Host, which net/http keeps apart from the header map.
+func (t *Tap) headers(h http.Header, host string) []record.Header {
+	out := make([]record.Header, 0, len(h)+1)
+	if host != "" {
+		out = append(out, record.Header{Name: "host", Value: host})
+	}
+	for name, values := range h {
+		lname := strings.ToLower(name)
+		out = append(out, record.Header{Name: lname, Value: t.redactor.HeaderValue(lname, strings.Join(values, ", "))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// classify names what ended an exchange early and the status to answer
+// with (0: the client is gone). midBody is true when the response had
+// started and a body read failed or stopped.
+func classify(ctx context.Context, err error, midBody bool) (kind string, status int) {
+	if ctx.Err() != nil {
+		switch cause := context.Cause(ctx); {
+		case errors.Is(cause, errUpstreamSilent):
+			return record.KindUpstreamTimeout, http.StatusGatewayTimeout
+		case errors.Is(cause, ErrShutdown):
+			return record.KindShutdown, http.StatusServiceUnavailable
+		default:
+			return record.KindClientCancelled, 0
+		}
+	}
+	if midBody {
+		if err == nil {
+			// The body read was fine, so writing to the client failed.
+			return record.KindClientCancelled, 0
+		}
+		return record.KindUpstreamAborted, 0
+	}
+	if isDialError(err) {
+		return record.KindUpstreamUnreachable, http.StatusBadGateway
+	}
+	return record.KindUpstreamAborted, http.StatusBadGateway
+}

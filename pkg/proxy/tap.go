@@ -1,0 +1,215 @@
+// Package proxy is llmtap's forwarding core: an httputil.ReverseProxy that
+// passes every request to one upstream untouched, streams responses through
+// without delay, captures both bodies, and hands one finished record per
+// exchange to a Sink. It owns the path rules, the silence timeout and the
+// mapping of failures to 502/504 answers and record error kinds. It knows
+// nothing of files, signals, flags or Markdown.
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/llmtap/llmtap/pkg/record"
+	"github.com/llmtap/llmtap/pkg/redact"
+)
+
+// ErrShutdown is the cancellation cause the server gives in-flight requests
+// when the shutdown grace period is over; their records say "shutdown".
+var ErrShutdown = errors.New("llmtap is shutting down")
+
+// errUpstreamSilent is the cancellation cause set by an exchange's silence
+// timer.
+var errUpstreamSilent = errors.New("upstream silent for too long")
+
+// Sink receives each finished record exactly once, from the exchange's own
+// goroutine, after the client has been answered. It may block
+// (back-pressure). It must not keep rec or any slice in it after returning:
+// the capture buffers go back to a pool.
+type Sink interface {
+	Record(rec *record.Record)
+}
+
+// Config configures a Tap.
+type Config struct {
+	// Upstream is the base URL every request is forwarded to, e.g.
+	// https://api.openai.com/v1. Its query, if any, is kept on every request.
+	Upstream string
+	// Sink receives the records. Required.
+	Sink Sink
+	// Transport sends requests upstream. Nil: NewTransport(ConnectTimeout).
+	// It must not decompress bodies (http.Transport.DisableCompression).
+	Transport http.RoundTripper
+	// ConnectTimeout bounds connecting to the upstream. Default 10s.
+	ConnectTimeout time.Duration
+	// IdleTimeout is the longest the upstream may stay silent once the
+	// request is sent: waiting for headers or between body chunks. It is not
+	// a cap on a long stream that keeps talking. Zero: no limit.
+	IdleTimeout time.Duration
+	// MaxBody is the most bytes of each body kept in a record; the client
+	// always gets all of it. Zero or less: 64 MiB.
+	MaxBody int64
+	// RedactHeaders names extra headers whose values never reach a record.
+	RedactHeaders []string
+	// ErrorLog receives the tap's own problems. Nil: the log package's
+	// standard logger. Nothing from a request body or a secret goes there.
+	ErrorLog *log.Logger
+}
+
+// DefaultMaxBody is the default for Config.MaxBody.
+const DefaultMaxBody = 64 << 20
+
+// Tap is an http.Handler that forwards to the upstream and records.
+type Tap struct {
+	cfg      Config
+	base     *url.URL
+	basePath string // escaped, without a trailing slash
+	rp       *httputil.ReverseProxy
+	redactor *redact.Redactor
+	idPrefix string
+	seq      atomic.Uint64
+	inflight sync.WaitGroup
+}
+
+var _ http.Handler = (*Tap)(nil)
+
+// New checks cfg and returns a Tap.
+func New(cfg Config) (*Tap, error) {
+	base, err := ParseUpstream(cfg.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Sink == nil {
+		return nil, errors.New("proxy: no sink")
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = NewTransport(cfg.ConnectTimeout)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = log.Default()
+	}
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	t := &Tap{
+		cfg:      cfg,
+		base:     base,
+		basePath: strings.TrimRight(base.EscapedPath(), "/"),
+		redactor: redact.New(cfg.RedactHeaders),
+		idPrefix: hex.EncodeToString(rnd[:]),
+	}
+	t.rp = &httputil.ReverseProxy{
+		Rewrite:        t.rewrite,
+		Transport:      cfg.Transport,
+		FlushInterval:  -1, // flush every write: a stream reaches the client chunk by chunk
+		BufferPool:     copyBuffers,
+		ModifyResponse: t.captureResponse,
+		ErrorHandler:   t.upstreamError,
+		ErrorLog:       cfg.ErrorLog,
+	}
+	return t, nil
+}
+
+// ParseUpstream checks an upstream base URL: absolute http or https, with a
+// host, and no fragment.
+func ParseUpstream(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("upstream %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("upstream %q: want an http:// or https:// URL", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("upstream %q: no host", raw)
+	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("upstream %q: a fragment (#…) is never sent to a server", raw)
+	}
+	return u, nil
+}
+
+// NewTransport returns the transport a Tap uses by default: HTTP/2 when the
+// upstream offers it, a large idle pool, proxy settings from the environment,
+// and no transparent decompression, so the client gets the wire bytes.
+func NewTransport(connectTimeout time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   connectTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// Upstream is the upstream base URL with secrets masked, for display.
+func (t *Tap) Upstream() string { return t.redactor.URL(t.base.String()) }
+
+// Wait blocks until every exchange that has started has written its record.
+func (t *Tap) Wait() { t.inflight.Wait() }
+
+// ServeHTTP forwards one exchange and records it.
+func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		// llmtap forwards to its one upstream only; it is not a tunnel.
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "llmtap: CONNECT is not supported")
+		return
+	}
+	t.inflight.Add(1)
+	defer t.inflight.Done()
+	// An upstream may answer before it has read the whole request body; by
+	// default net/http then closes that body under the Transport, which cuts
+	// the response mid-stream (golang/go#40747, #15527).
+	_ = http.NewResponseController(w).EnableFullDuplex()
+
+	ex := t.newExchange(r)
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	ex.cancel = cancel
+	ex.ctx = ctx
+	if r.Body != nil && r.Body != http.NoBody {
+		ex.reqBody = &requestBody{rc: r.Body, capture: newCapture(t.cfg.MaxBody)}
+		r.Body = ex.reqBody
+	}
+	r = r.WithContext(context.WithValue(ctx, exchangeKey{}, ex))
+
+	// The proxy ends a stream that fails mid-way with
+	// panic(http.ErrAbortHandler); the deferred finish still writes the
+	// record with everything received.
+	defer ex.finish()
+	t.rp.ServeHTTP(w, r)
+}
+
+// newID returns an id that sorts by start time: the start to the
+// microsecond, this process's random tag, and a sequence number.
+func (t *Tap) newID(start time.Time) string {
+	b := make([]byte, 0, 48)
+	b = start.UTC().AppendFormat(b, "20060102T150405.000000Z")
+	b = append(b, '-')
+	b = append(b, t.idPrefix...)
+	b = append(b, '-')
+	b = fmt.Appendf(b, "%06d", t.seq.Add(1))
+	return string(b)
+}

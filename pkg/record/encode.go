@@ -1,0 +1,264 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// TimeFormat is how record times are written: UTC RFC 3339 with microseconds.
+const TimeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
+// AppendJSON appends the record as one line of JSON, with its trailing
+// newline, to dst. Any bytes in any field give valid JSON: bodies that are
+// not valid UTF-8 are base64, and strings that are not valid UTF-8 have each
+// bad byte replaced with U+FFFD (bodies are the only fields kept byte-exact).
+func (r *Record) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"v":`...)
+	dst = strconv.AppendInt(dst, Version, 10)
+	dst = appendKey(dst, "id")
+	dst = appendString(dst, r.ID)
+	dst = appendKey(dst, "start")
+	dst = appendTime(dst, r.Start)
+	dst = appendKey(dst, "end")
+	dst = appendTime(dst, r.End)
+	dst = appendKey(dst, "duration_ms")
+	dst = appendMillis(dst, r.End.Sub(r.Start))
+	if r.HasTTFB {
+		dst = appendKey(dst, "ttfb_ms")
+		dst = appendMillis(dst, r.TTFB)
+	}
+	dst = appendKey(dst, "method")
+	dst = appendString(dst, r.Method)
+	dst = appendKey(dst, "path")
+	dst = appendString(dst, r.Path)
+	if r.Query != "" {
+		dst = appendKey(dst, "query")
+		dst = appendString(dst, r.Query)
+	}
+	dst = appendKey(dst, "upstream_url")
+	dst = appendString(dst, r.UpstreamURL)
+	if r.Client != "" {
+		dst = appendKey(dst, "client")
+		dst = appendString(dst, r.Client)
+	}
+
+	dst = appendKey(dst, "request")
+	dst = append(dst, '{')
+	dst = appendHeaders(dst, r.Request.Headers)
+	dst = appendBody(dst, &r.Request.Body)
+	dst = append(dst, '}')
+
+	if res := r.Response; res != nil {
+		dst = appendKey(dst, "response")
+		dst = append(dst, `{"status":`...)
+		dst = strconv.AppendInt(dst, int64(res.Status), 10)
+		dst = append(dst, ',')
+		dst = appendHeaders(dst, res.Headers)
+		dst = appendBody(dst, &res.Body)
+		if len(res.Timing) > 0 {
+			dst = appendKey(dst, "timing")
+			dst = append(dst, '[')
+			for i, t := range res.Timing {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = append(dst, '[')
+				dst = strconv.AppendInt(dst, t.Offset, 10)
+				dst = append(dst, ',')
+				dst = appendMillis(dst, t.At)
+				dst = append(dst, ']')
+			}
+			dst = append(dst, ']')
+		}
+		dst = append(dst, '}')
+	}
+
+	if e := r.Error; e != nil {
+		dst = appendKey(dst, "error")
+		dst = append(dst, `{"kind":`...)
+		dst = appendString(dst, e.Kind)
+		dst = appendKey(dst, "message")
+		dst = appendString(dst, e.Message)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}', '\n')
+}
+
+// appendKey appends `,"key":`; every key after "v" follows another field.
+func appendKey(dst []byte, key string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	return append(dst, '"', ':')
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, TimeFormat)
+	return append(dst, '"')
+}
+
+// appendMillis writes a duration as float milliseconds with microsecond
+// resolution: 1234.5, not 1.2345e+03.
+func appendMillis(dst []byte, d time.Duration) []byte {
+	return strconv.AppendFloat(dst, float64(d.Microseconds())/1000, 'f', -1, 64)
+}
+
+func appendHeaders(dst []byte, hs []Header) []byte {
+	dst = append(dst, `"headers":{`...)
+	for i, h := range hs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, h.Name)
+		dst = append(dst, ':')
+		dst = appendString(dst, h.Value)
+	}
+	return append(dst, '}')
+}
+
+func appendBody(dst []byte, b *Body) []byte {
+	if len(b.Data) > 0 {
+		dst = appendKey(dst, "body")
+		var enc string
+		dst, enc = appendBodyValue(dst, b.Data, b.Truncated)
+		dst = appendKey(dst, "body_encoding")
+		dst = appendString(dst, enc)
+	}
+	dst = appendKey(dst, "body_bytes")
+	dst = strconv.AppendInt(dst, b.WireBytes, 10)
+	if b.ContentEncoding != "" {
+		dst = appendKey(dst, "content_encoding")
+		dst = appendString(dst, b.ContentEncoding)
+	}
+	if b.DecodeError != "" {
+		dst = appendKey(dst, "decode_error")
+		dst = appendString(dst, b.DecodeError)
+	}
+	if b.Truncated {
+		dst = appendKey(dst, "truncated")
+		dst = append(dst, "true"...)
+	}
+	return dst
+}
+
+// appendBodyValue embeds data as JSON when it is JSON, as a string when it is
+// UTF-8 text, and as base64 otherwise, so nothing is ever decoded lossily.
+func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
+	if !utf8.Valid(data) {
+		// A body cut at the size limit may end inside a character; keep
+		// the text readable by dropping that partial character.
+		if trimmed := trimPartialRune(data); truncated && len(trimmed) < len(data) && utf8.Valid(trimmed) {
+			return appendString(dst, string(trimmed)), EncodingText
+		}
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, data)
+		return append(dst, '"'), EncodingBase64
+	}
+	if !truncated && mayBeJSON(data) {
+		buf := bytes.NewBuffer(dst)
+		if json.Compact(buf, data) == nil {
+			out := buf.Bytes()
+			return escapeLineSeparators(out, len(dst)), EncodingJSON
+		}
+	}
+	return appendString(dst, string(data)), EncodingText
+}
+
+// mayBeJSON is a cheap first-byte test so that SSE streams and plain text
+// skip the full JSON scan.
+func mayBeJSON(data []byte) bool {
+	for _, c := range data {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[', '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b.
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if r, _ := utf8.DecodeRune(b[len(b)-i:]); r == utf8.RuneError {
+				return b[:len(b)-i]
+			}
+			return b
+		}
+	}
+	return b
+}
+
+// escapeLineSeparators rewrites raw U+2028 and U+2029 in the JSON that starts
+// at from as \u2028 and \u2029: readers that split lines on every Unicode line
+// separator (Python's str.splitlines) would otherwise cut the record in two
+// (NOTES bug 15). In valid JSON these can only occur inside strings, where the
+// escape means the same character.
+func escapeLineSeparators(b []byte, from int) []byte {
+	if !bytes.Contains(b[from:], []byte("\u2028")) && !bytes.Contains(b[from:], []byte("\u2029")) {
+		return b
+	}
+	tail := bytes.ReplaceAll(b[from:], []byte("\u2028"), []byte(`\u2028`))
+	tail = bytes.ReplaceAll(tail, []byte("\u2029"), []byte(`\u2029`))
+	return append(b[:from], tail...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Control characters, U+2028 and
+// U+2029 are escaped; each invalid UTF-8 byte becomes U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,235 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+var t0 = time.Date(2026, 11, 27, 1, 2, 3, 456789000, time.UTC)
+
+func sample() *Record {
+	return &Record{
+		ID: "20261127T010203.456789Z-abc-000001", Start: t0, End: t0.Add(1234500 * time.Microsecond),
+		TTFB: 87100 * time.Microsecond, HasTTFB: true,
+		Method: "POST", Path: "/v1/chat/completions", Query: "a=1",
+		UpstreamURL: "https://api.example.com/v1/chat/completions?a=1", Client: "127.0.0.1:54321",
+		Request: Request{
+			Headers: []Header{{"authorization", "Bearer [REDACTED]…wxyz"}, {"content-type", "application/json"}},
+			Body:    Body{Data: []byte(`{"model": "m",  "messages": []}`), WireBytes: 31},
+		},
+		Response: &Response{
+			Status:  200,
+			Headers: []Header{{"content-type", "text/event-stream"}},
+			Body:    Body{Data: []byte("data: {}\n\ndata: [DONE]\n\n"), WireBytes: 24},
+			Timing:  []Tick{{0, 87100 * time.Microsecond}, {10, 130900 * time.Microsecond}},
+		},
+	}
+}
+
+func TestAppendJSONExample(t *testing.T) {
+	got := string(sample().AppendJSON(nil))
+	want := `{"v":1,"id":"20261127T010203.456789Z-abc-000001","start":"2026-11-27T01:02:03.456789Z","end":"2026-11-27T01:02:04.691289Z","duration_ms":1234.5,"ttfb_ms":87.1,"method":"POST","path":"/v1/chat/completions","query":"a=1","upstream_url":"https://api.example.com/v1/chat/completions?a=1","client":"127.0.0.1:54321","request":{"headers":{"authorization":"Bearer [REDACTED]…wxyz","content-type":"application/json"},"body":{"model":"m","messages":[]},"body_encoding":"json","body_bytes":31},"response":{"status":200,"headers":{"content-type":"text/event-stream"},"body":"data: {}\n\ndata: [DONE]\n\n","body_encoding":"text","body_bytes":24,"timing":[[0,87.1],[10,130.9]]}}` + "\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestBodyEncoding(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      string
+		truncated bool
+		wantEnc   string
+		wantBody  string // the JSON text of the "body" value
+	}{
+		{"json object compacted, key order kept", "{ \"b\" : 1,\n \"a\" : [1, 2] }", false, "json", `{"b":1,"a":[1,2]}`},
+		{"json escapes kept", `{"s":"\u00e9\n"}`, false, "json", `{"s":"\u00e9\n"}`},
+		{"json scalar", `42`, false, "json", `42`},
+		{"json with line separator escaped", "{\"s\":\"a\u2028b\u2029c\"}", false, "json", `{"s":"a\u2028b\u2029c"}`},
+		{"sse text", "data: {\"a\":1}\n\n", false, "text", `"data: {\"a\":1}\n\n"`},
+		{"invalid json is text", `{"a":`, false, "text", `"{\"a\":"`},
+		{"whitespace only is text", "  \n", false, "text", `"  \n"`},
+		{"text with control chars", "a\x00b\x1fc\u2028", false, "text", `"a\u0000b\u001fc\u2028"`},
+		{"binary is base64", "\xff\xfe\x00\x01", false, "base64", `"//4AAQ=="`},
+		{"json with invalid utf8 is base64", "{\"a\":\"\xff\"}", false, "base64", `"eyJhIjoi/yJ9"`},
+		{"truncated json is text", `{"a":1}`, true, "text", `"{\"a\":1}"`},
+		{"truncated mid rune is text without the partial rune", "h\xc3\xa9llo \xe2\x98", true, "text", `"héllo "`},
+		{"invalid utf8 mid text, truncated, is base64", "a\xffb\xe2\x98", true, "base64", `"Yf9i4pg="`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Record{Request: Request{Body: Body{Data: []byte(tt.data), WireBytes: int64(len(tt.data)), Truncated: tt.truncated}}}
+			line := r.AppendJSON(nil)
+			var p fastjson.Parser
+			v, err := p.ParseBytes(line)
+			if err != nil {
+				t.Fatalf("invalid JSON %q: %v", line, err)
+			}
+			if enc := string(v.GetStringBytes("request", "body_encoding")); enc != tt.wantEnc {
+				t.Errorf("encoding = %q, want %q", enc, tt.wantEnc)
+			}
+			raw := extractBody(t, line)
+			if raw != tt.wantBody {
+				t.Errorf("body = %s, want %s", raw, tt.wantBody)
+			}
+		})
+	}
+}
+
+// extractBody returns the raw JSON text of request.body.
+func extractBody(t *testing.T, line []byte) string {
+	t.Helper()
+	var rec struct {
+		Request struct {
+			Body json.RawMessage `json:"body"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(line, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return string(rec.Request.Body)
+}
+
+func TestAbsentBodyAndResponse(t *testing.T) {
+	r := &Record{Method: "GET", Error: &Error{Kind: KindUpstreamUnreachable, Message: "dial tcp: refused"}}
+	line := string(r.AppendJSON(nil))
+	for _, absent := range []string{`"body"`, `"body_encoding"`, `"response"`, `"ttfb_ms"`, `"query"`} {
+		if strings.Contains(line, absent) {
+			t.Errorf("%s present in %s", absent, line)
+		}
+	}
+	if !strings.Contains(line, `"error":{"kind":"upstream_unreachable","message":"dial tcp: refused"}`) {
+		t.Errorf("error missing: %s", line)
+	}
+}
+
+func TestAppendStringInvalidUTF8(t *testing.T) {
+	got := string(appendString(nil, "a\xffb\"\\"))
+	if want := `"a\ufffdb\"\\"`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestViewReadsWhatWasWritten(t *testing.T) {
+	line := sample().AppendJSON(nil)
+	var p fastjson.Parser
+	v, err := p.ParseBytes(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv, err := NewView(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rv.ID() != sample().ID || rv.Status() != 200 || rv.Method() != "POST" || !rv.Start().Equal(t0) {
+		t.Errorf("view fields wrong: %s %d %s %v", rv.ID(), rv.Status(), rv.Method(), rv.Start())
+	}
+	if ms, ok := rv.TTFBMS(); !ok || ms != 87.1 {
+		t.Errorf("ttfb = %v %v", ms, ok)
+	}
+	body, err := rv.BodyBytes("response")
+	if err != nil || string(body) != "data: {}\n\ndata: [DONE]\n\n" {
+		t.Errorf("response body = %q, %v", body, err)
+	}
+	if rv.BodyJSON("request").GetStringBytes("model") == nil {
+		t.Error("request body not readable as JSON")
+	}
+	for _, notRecord := range []string{`[]`, `{"id":"x"}`, `{"v":"1"}`, `3`} {
+		v, _ := p.Parse(notRecord)
+		if _, err := NewView(v); err != ErrNotRecord {
+			t.Errorf("NewView(%s) = %v, want ErrNotRecord", notRecord, err)
+		}
+	}
+}
+
+// FuzzAppendJSON checks that any bytes in any field give one valid JSON line
+// whose bodies decode back to the same bytes (or the same JSON value) and
+// whose strings decode back to the same text (invalid UTF-8 as U+FFFD).
+func FuzzAppendJSON(f *testing.F) {
+	f.Add([]byte(`{"model":"m"}`), []byte("data: x\n\n"), "/v1/x", "authorization", "Bearer k", "a=1", false)
+	f.Add([]byte("\xff\x00"), []byte("{\"a\":\"\u2028\"}"), "/p%2F", "x-h", "v\x00\xff", "", true)
+	f.Add([]byte(" 1 "), []byte(`"s"`), "", "", "", "k=\u2029", false)
+	f.Fuzz(func(t *testing.T, reqBody, resBody []byte, path, hname, hvalue, query string, truncated bool) {
+		r := &Record{
+			ID: "x", Start: t0, End: t0, Method: "POST", Path: path, Query: query,
+			Request: Request{Headers: []Header{{hname, hvalue}}, Body: Body{Data: reqBody, WireBytes: int64(len(reqBody))}},
+			Response: &Response{Status: 200, Headers: []Header{{hname, hvalue}},
+				Body: Body{Data: resBody, WireBytes: int64(len(resBody)), Truncated: truncated}},
+		}
+		line := r.AppendJSON(nil)
+		if bytes.IndexByte(line, '\n') != len(line)-1 {
+			t.Fatalf("not one line: %q", line)
+		}
+		if !utf8.Valid(line) || !json.Valid(line) {
+			t.Fatalf("invalid JSON line: %q", line)
+		}
+		var got struct {
+			Path    string `json:"path"`
+			Query   string `json:"query"`
+			Request struct {
+				Headers  map[string]string `json:"headers"`
+				Body     json.RawMessage   `json:"body"`
+				Encoding string            `json:"body_encoding"`
+			} `json:"request"`
+			Response struct {
+				Body     json.RawMessage `json:"body"`
+				Encoding string          `json:"body_encoding"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Path != strings.ToValidUTF8(path, "\uFFFD") || got.Query != strings.ToValidUTF8(query, "\uFFFD") {
+			t.Errorf("path/query changed: %q %q", got.Path, got.Query)
+		}
+		if v := got.Request.Headers[strings.ToValidUTF8(hname, "\uFFFD")]; v != strings.ToValidUTF8(hvalue, "\uFFFD") {
+			t.Errorf("header value changed: %q", v)
+		}
+		checkBody(t, reqBody, false, got.Request.Body, got.Request.Encoding)
+		checkBody(t, resBody, truncated, got.Response.Body, got.Response.Encoding)
+	})
+}
+
+func checkBody(t *testing.T, want []byte, truncated bool, raw json.RawMessage, enc string) {
+	t.Helper()
+	if len(want) == 0 {
+		if raw != nil || enc != "" {
+			t.Errorf("empty body recorded as %s (%s)", raw, enc)
+		}
+		return
+	}
+	switch enc {
+	case EncodingJSON:
+		var a, b any
+		if json.Unmarshal(want, &a) != nil || json.Unmarshal(raw, &b) != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("json body %s does not match %q", raw, want)
+		}
+	case EncodingText:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s != string(want) && !(truncated && strings.HasPrefix(string(want), s) && len(want)-len(s) < utf8.UTFMax) {
+			t.Errorf("text body %q does not match %q", s, want)
+		}
+	case EncodingBase64:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || !bytes.Equal(b, want) {
+			t.Errorf("base64 body %q does not match %q", b, want)
+		}
+	default:
+		t.Errorf("unknown encoding %q", enc)
+	}
+}

@@ -1,0 +1,104 @@
+// Package record is the llmtap JSONL record contract, version 1: the Go
+// types llmtap fills, the encoder that turns one into one JSON line, and the
+// error kinds. It knows nothing of HTTP servers, files, Markdown or filters.
+//
+// The schema is documented in the README; DESIGN.md is the source of truth.
+// Fields may be added within version 1; none is renamed or removed.
+package record
+
+import (
+	"time"
+)
+
+// Version is the schema version written in every record's "v" field.
+const Version = 1
+
+// Error kinds, the values of a record's error.kind.
+const (
+	KindUpstreamUnreachable = "upstream_unreachable"
+	KindUpstreamTimeout     = "upstream_timeout"
+	KindUpstreamAborted     = "upstream_aborted"
+	KindClientCancelled     = "client_cancelled"
+	KindShutdown            = "shutdown"
+	KindBodyTruncated       = "body_truncated"
+)
+
+// Body encodings, the values of body_encoding.
+const (
+	EncodingJSON   = "json"
+	EncodingText   = "text"
+	EncodingBase64 = "base64"
+)
+
+// Header is one header as recorded: a lower-case name and its values joined
+// with ", ".
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Body is a captured message body.
+type Body struct {
+	// Data holds the bytes kept for the record: the body as it crossed the
+	// wire, or decoded when ContentEncoding is set and DecodeError is empty.
+	// At most the configured maximum is kept (see Truncated).
+	Data []byte
+	// WireBytes counts every byte that crossed the wire, kept or not.
+	WireBytes int64
+	// Truncated reports that Data holds only the first part of the body.
+	Truncated bool
+	// ContentEncoding names the Content-Encoding the wire bytes had
+	// (responses only); Data then holds the decoded bytes.
+	ContentEncoding string
+	// DecodeError says why decoding failed; Data then holds the wire bytes.
+	DecodeError string
+}
+
+// Tick is one chunk read from upstream: where it started in the body and
+// when it arrived, measured from the start of the exchange.
+type Tick struct {
+	Offset int64
+	At     time.Duration
+}
+
+// Request is the client's request as received.
+type Request struct {
+	Headers []Header
+	Body    Body
+}
+
+// Response is the upstream's response.
+type Response struct {
+	Status  int
+	Headers []Header
+	Body    Body
+	// Timing lists the arrival of each chunk of a streamed body.
+	Timing []Tick
+}
+
+// Error says why an exchange did not complete normally.
+type Error struct {
+	Kind    string
+	Message string
+}
+
+// Record is one exchange: a client request and its response.
+type Record struct {
+	ID    string
+	Start time.Time
+	End   time.Time
+	// TTFB is the time from the request's arrival to the first response
+	// byte from upstream; HasTTFB is false when none came.
+	TTFB    time.Duration
+	HasTTFB bool
+
+	Method      string
+	Path        string // as the client sent it, percent-encoding kept
+	Query       string // raw query as the client sent it, secrets masked
+	UpstreamURL string // secrets masked
+	Client      string // remote address of the client
+
+	Request  Request
+	Response *Response // nil when no response came from upstream
+	Error    *Error
+}

@@ -1,0 +1,132 @@
+package record
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// ErrNotRecord is returned for valid JSON that is not an llmtap record: not
+// an object, or without a numeric "v".
+var ErrNotRecord = errors.New("not a record")
+
+// View reads the fields of one parsed record. It holds the *fastjson.Value
+// it was made from, so it is valid only until that value's parser parses
+// again; copy what you keep.
+type View struct {
+	v *fastjson.Value
+}
+
+// NewView checks that v is a record (an object with a numeric "v"; higher
+// versions are accepted, unknown fields ignored) and returns a view of it.
+func NewView(v *fastjson.Value) (View, error) {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return View{}, ErrNotRecord
+	}
+	if ver := v.Get("v"); ver == nil || ver.Type() != fastjson.TypeNumber {
+		return View{}, ErrNotRecord
+	}
+	return View{v: v}, nil
+}
+
+// Value is the whole record, for fields the view has no method for.
+func (r View) Value() *fastjson.Value { return r.v }
+
+// Version is the record's "v".
+func (r View) Version() int { return r.v.GetInt("v") }
+
+// ID is the record's id.
+func (r View) ID() string { return string(r.v.GetStringBytes("id")) }
+
+// Method is the HTTP method.
+func (r View) Method() string { return string(r.v.GetStringBytes("method")) }
+
+// Path is the request path as the client sent it.
+func (r View) Path() string { return string(r.v.GetStringBytes("path")) }
+
+// Query is the raw query string, secrets masked.
+func (r View) Query() string { return string(r.v.GetStringBytes("query")) }
+
+// Start is when the request arrived; zero when absent or malformed.
+func (r View) Start() time.Time { return r.time("start") }
+
+// End is when the exchange ended; zero when absent or malformed.
+func (r View) End() time.Time { return r.time("end") }
+
+func (r View) time(key string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, string(r.v.GetStringBytes(key)))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// DurationMS is duration_ms.
+func (r View) DurationMS() float64 { return r.v.GetFloat64("duration_ms") }
+
+// TTFBMS is ttfb_ms; ok is false when the record has none.
+func (r View) TTFBMS() (ms float64, ok bool) {
+	t := r.v.Get("ttfb_ms")
+	if t == nil || t.Type() != fastjson.TypeNumber {
+		return 0, false
+	}
+	return t.GetFloat64(), true
+}
+
+// Status is the upstream's status code, 0 when no response came.
+func (r View) Status() int { return r.v.GetInt("response", "status") }
+
+// HasResponse reports whether a response from upstream was recorded.
+func (r View) HasResponse() bool { return r.v.Get("response") != nil }
+
+// ErrorKind is error.kind, "" when the exchange completed.
+func (r View) ErrorKind() string { return string(r.v.GetStringBytes("error", "kind")) }
+
+// ErrorMessage is error.message.
+func (r View) ErrorMessage() string { return string(r.v.GetStringBytes("error", "message")) }
+
+// Header returns a recorded header of part ("request" or "response") by its
+// lower-case name.
+func (r View) Header(part, name string) string {
+	return string(r.v.GetStringBytes(part, "headers", name))
+}
+
+// BodyEncoding is body_encoding of part ("request" or "response"); "" when
+// the part has no body.
+func (r View) BodyEncoding(part string) string {
+	return string(r.v.GetStringBytes(part, "body_encoding"))
+}
+
+// BodyJSON returns the embedded body of part when its encoding is json.
+func (r View) BodyJSON(part string) *fastjson.Value {
+	if r.BodyEncoding(part) != EncodingJSON {
+		return nil
+	}
+	return r.v.Get(part, "body")
+}
+
+// BodyBytes returns the bytes of part's body for the text and base64
+// encodings (text aliases the parsed record: do not modify it). For json it
+// returns nil: use BodyJSON, because re-marshalling a parsed value is not
+// byte-exact.
+func (r View) BodyBytes(part string) ([]byte, error) {
+	switch enc := r.BodyEncoding(part); enc {
+	case "":
+		return nil, nil
+	case EncodingText:
+		return r.v.GetStringBytes(part, "body"), nil
+	case EncodingBase64:
+		b, err := base64.StdEncoding.DecodeString(string(r.v.GetStringBytes(part, "body")))
+		if err != nil {
+			return nil, fmt.Errorf("%s.body: %w", part, err)
+		}
+		return b, nil
+	case EncodingJSON:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("%s.body_encoding: unknown %q", part, enc)
+	}
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# demo.sh: what `make demo` runs. Offline: a fake upstream, llmtap in front of
+# it, a few requests with curl, then the records llmtap wrote and (when
+# bin/llmmd exists) their Markdown transcript.
+#
+# Needs bin/llmtap and bin/mockupstream (make build), curl, and optionally jq.
+# The binaries can be overridden with LLMTAP, LLMMD and MOCKUPSTREAM.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+LLMTAP=${LLMTAP:-bin/llmtap}
+LLMMD=${LLMMD:-bin/llmmd}
+MOCKUPSTREAM=${MOCKUPSTREAM:-bin/mockupstream}
+OUT=demo-out
+RECORDS=$OUT/demo.jsonl
+
+for bin in "$LLMTAP" "$MOCKUPSTREAM"; do
+	if [[ ! -x $bin ]]; then
+		echo "demo: $bin is missing; run make build first" >&2
+		exit 1
+	fi
+done
+command -v curl >/dev/null || { echo "demo: curl is required" >&2; exit 1; }
+
+mkdir -p "$OUT"
+rm -f "$RECORDS" "$OUT"/*.log
+
+mock_pid=
+tap_pid=
+cleanup() {
+	# Only the processes this script started, by pid.
+	for pid in $tap_pid $mock_pid; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# wait_for_url LOG PREFIX PID: wait until the process writes
+# "PREFIX: listening on URL" as its first stderr line, and print URL.
+wait_for_url() {
+	local log=$1 prefix=$2 pid=$3 line
+	for _ in $(seq 100); do
+		if line=$(head -n 1 "$log" 2>/dev/null) && [[ $line == "$prefix: listening on "* ]]; then
+			echo "${line#"$prefix: listening on "}"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	echo "demo: $prefix did not start; its stderr says:" >&2
+	cat "$log" >&2
+	return 1
+}
+
+echo "== starting =="
+"$MOCKUPSTREAM" --addr 127.0.0.1:0 2>"$OUT/mockupstream.log" &
+mock_pid=$!
+upstream=$(wait_for_url "$OUT/mockupstream.log" mockupstream "$mock_pid")
+echo "fake upstream: $upstream"
+
+"$LLMTAP" --upstream "$upstream/v1" --port 0 -o "$RECORDS" 2>"$OUT/llmtap.log" &
+tap_pid=$!
+tap=$(wait_for_url "$OUT/llmtap.log" llmtap "$tap_pid")
+echo "llmtap:        $tap (recording to $RECORDS)"
+
+# call TITLE PATH [JSON]: one request through llmtap (a POST when there is a
+# body), shown with its answer.
+call() {
+	local title=$1 path=$2 body=${3-}
+	local args=(-sS --fail-with-body -H 'Authorization: Bearer sk-demo-0123456789abcdef')
+	echo
+	echo "-- $title"
+	if [[ -n $body ]]; then
+		echo "POST $path"
+		args+=(-H 'Content-Type: application/json' --data "$body")
+	else
+		echo "GET $path"
+	fi
+	if ! curl "${args[@]}" "$tap$path"; then
+		echo "demo: the request failed; llmtap's stderr says:" >&2
+		cat "$OUT/llmtap.log" >&2
+		exit 1
+	fi
+	echo
+}
+
+echo
+echo "== requests =="
+call "a chat completion" /v1/chat/completions \
+	'{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the world."}]}'
+
+call "the same, streamed (server-sent events)" /v1/chat/completions \
+	'{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello, slowly."}]}'
+
+tools='[{"type":"function","function":{"name":"get_weather","description":"Current weather in a city.","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]'
+call "a chat offering the get_weather tool: the model calls it" /v1/chat/completions \
+	'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris?"}],"tools":'"$tools"'}'
+
+call "the next turn, with the tool result" /v1/chat/completions \
+	'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_fake_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_fake_1","content":"{\"temp_c\":18,\"sky\":\"sunny\"}"}],"tools":'"$tools"'}'
+
+call "the model list" /v1/models
+
+echo
+echo "== stopping =="
+kill -TERM "$tap_pid"
+status=0
+wait "$tap_pid" || status=$?
+tap_pid=
+if [[ $status -ne 0 ]]; then
+	echo "demo: llmtap exited with status $status; its stderr says:" >&2
+	cat "$OUT/llmtap.log" >&2
+	exit 1
+fi
+kill -TERM "$mock_pid"
+wait "$mock_pid" || true
+mock_pid=
+echo "llmtap wrote $(wc -l <"$RECORDS") records to $RECORDS"
+
+echo
+echo "== records ($RECORDS) =="
+echo "(one JSON line per exchange; try: jq '.response.status' $RECORDS)"
+if command -v jq >/dev/null; then
+	jq -c . "$RECORDS"
+else
+	cat "$RECORDS"
+fi
+
+if [[ -x $LLMMD ]]; then
+	echo
+	echo "== transcript ($LLMMD $RECORDS) =="
+	"$LLMMD" <"$RECORDS"
+fi
