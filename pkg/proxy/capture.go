@@ -107,6 +107,16 @@ func (b *requestBody) Read(p []byte) (int, error) {
 // handler returns, and the record may still need the unread rest (drain).
 func (b *requestBody) Close() error { return nil }
 
+// detach takes the capture away from the body: later reads, from a
+// Transport goroutine that outlives the exchange, pass through uncaptured.
+func (b *requestBody) detach() capture {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.capture
+	b.capture.buf = nil
+	return c
+}
+
 // untouched reports whether nothing has been read yet.
 func (b *requestBody) untouched() bool {
 	b.mu.Lock()

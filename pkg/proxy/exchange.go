@@ -148,8 +148,10 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, status, kind, msg)
 }
 
-// finish builds the record from what was received and hands it to the sink.
-// It runs deferred, so it also runs when the proxy aborts a failed stream.
+// finish gathers what was received into a record. It runs deferred, so it
+// also runs when the proxy aborts a failed stream. The costly part (decoding
+// a compressed body, encoding, writing) runs after the handler has returned,
+// so the client's response ends without waiting for the record (NOTES bug 6).
 func (ex *exchange) finish() {
 	ex.once.Do(func() {
 		ex.quiet()
@@ -169,31 +171,45 @@ func (ex *exchange) finish() {
 			rec.TTFB, rec.HasTTFB = time.Duration(ns), true
 		}
 		rec.Request.Headers = t.headers(ex.in.Header, ex.in.Host)
+		var reqCapture, resCapture capture
 		if b := ex.reqBody; b != nil {
-			// The Transport's goroutine may still hold the body: take the
-			// capture under its lock and keep it from being reused.
-			b.mu.Lock()
-			defer func() { b.capture.release(); b.mu.Unlock() }()
-			rec.Request.Body = b.capture.body()
+			reqCapture = b.detach()
+			rec.Request.Body = reqCapture.body()
 		}
+		contentEncoding := ""
 		if res := ex.res; res != nil {
 			rec.Response = &record.Response{Status: res.StatusCode, Headers: t.headers(res.Header, "")}
+			contentEncoding = res.Header.Get("Content-Encoding")
 			if b := ex.resBody; b != nil {
-				defer b.capture.release()
-				rec.Response.Body = t.decoded(b.capture.body(), res.Header.Get("Content-Encoding"))
+				resCapture = b.capture
+				b.capture.buf = nil
+				rec.Response.Body = resCapture.body()
 				rec.Response.Timing = b.timing
 				if rec.Error == nil && !b.eof {
 					kind, _ := classify(ex.ctx, b.readErr, true)
-					msg := t.errorMessage(kind, b.readErr)
-					rec.Error = &record.Error{Kind: kind, Message: msg}
+					rec.Error = &record.Error{Kind: kind, Message: t.errorMessage(kind, b.readErr)}
 				}
 			}
 		}
-		if rec.Error == nil && (rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated) {
-			rec.Error = &record.Error{Kind: record.KindBodyTruncated,
-				Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
-		}
-		t.cfg.Sink.Record(rec)
+
+		t.pending <- struct{}{} // back-pressure once many records wait
+		t.inflight.Add(1)
+		go func() {
+			defer func() {
+				reqCapture.release()
+				resCapture.release()
+				<-t.pending
+				t.inflight.Done()
+			}()
+			if rec.Response != nil {
+				rec.Response.Body = t.decoded(rec.Response.Body, contentEncoding)
+			}
+			if rec.Error == nil && (rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated) {
+				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
+					Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
+			}
+			t.cfg.Sink.Record(rec)
+		}()
 	})
 }
 

@@ -80,8 +80,13 @@ type Tap struct {
 	redactor *redact.Redactor
 	idPrefix string
 	seq      atomic.Uint64
-	inflight sync.WaitGroup
+	inflight sync.WaitGroup // exchanges and their record delivery
+	pending  chan struct{}  // records being decoded, encoded and written
 }
+
+// maxPendingRecords bounds the records finished but not yet handed to the
+// sink; past it, finishing exchanges wait (back-pressure, never loss).
+const maxPendingRecords = 1024
 
 var _ http.Handler = (*Tap)(nil)
 
@@ -114,6 +119,7 @@ func New(cfg Config) (*Tap, error) {
 		basePath: strings.TrimRight(base.EscapedPath(), "/"),
 		redactor: redact.New(cfg.RedactHeaders),
 		idPrefix: hex.EncodeToString(rnd[:]),
+		pending:  make(chan struct{}, maxPendingRecords),
 	}
 	t.rp = &httputil.ReverseProxy{
 		Rewrite:        t.rewrite,

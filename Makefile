@@ -1,0 +1,43 @@
+# The README's two commands: `make demo` and `make test`.
+GO          ?= go
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+FUZZTIME    ?= 10s
+
+.PHONY: all build test lint unit demo bench fuzz clean
+
+all: build
+
+## build: the tools and the demo's mock upstream into bin/
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/... ./scripts/mockupstream
+
+## test: vet, staticcheck, and every test (unit, SDK, end-to-end) under the race detector
+test: lint unit
+
+lint: $(STATICCHECK)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## demo: llmtap in front of a bundled mock upstream, offline, a few requests, the records printed
+demo: build
+	scripts/demo.sh
+
+## bench: llmtap against the upstream direct, a bare Go reverse proxy, nginx and the original script
+bench:
+	scripts/bench.sh
+
+## fuzz: each fuzz target for FUZZTIME (default 10s): make fuzz FUZZTIME=5m
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin demo-out
