@@ -30,6 +30,13 @@ import (
 // when the shutdown grace period is over; their records say "shutdown".
 var ErrShutdown = errors.New("llmtap is shutting down")
 
+// errClientGone is the cancellation cause once the client has gone away.
+var errClientGone = errors.New("client went away")
+
+// clientGoneGrace is how long the upstream may go on once the client has
+// gone away, so that a response already complete on the wire ends cleanly.
+const clientGoneGrace = 100 * time.Millisecond
+
 // errUpstreamSilent is the cancellation cause set by an exchange's silence
 // timer.
 var errUpstreamSilent = errors.New("upstream silent for too long")
@@ -191,8 +198,22 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = http.NewResponseController(w).EnableFullDuplex()
 
 	ex := t.newExchange(r)
-	ctx, cancel := context.WithCancelCause(r.Context())
+	// The upstream request gets its own context. A client that goes away
+	// cancels it after clientGoneGrace, not at once: many SDKs close the
+	// connection as soon as they have read the last event, while the end of
+	// the body is still on its way, and that exchange is complete. A client
+	// that really left mid-stream is noticed sooner, by the first write to
+	// it that fails, which ends the copy and closes the upstream connection.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	defer cancel(nil)
+	clientGone := context.AfterFunc(r.Context(), func() {
+		if cause := context.Cause(r.Context()); errors.Is(cause, ErrShutdown) {
+			cancel(cause)
+			return
+		}
+		time.AfterFunc(clientGoneGrace, func() { cancel(errClientGone) })
+	})
+	defer clientGone()
 	ex.cancel = cancel
 	ex.ctx = ctx
 	if r.Body != nil && r.Body != http.NoBody {
