@@ -124,6 +124,7 @@ func messagesTurn(req *messagesRequest) turn {
 func serveMessages(ex *exchange) error {
 	var req messagesRequest
 	if err := json.Unmarshal(ex.body, &req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
 		return fmt.Errorf("There was an issue with your request body: %v", err)
 	}
 	req.Model = modelOr(req.Model, "claude-sonnet-4-5")

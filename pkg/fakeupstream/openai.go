@@ -186,6 +186,7 @@ func modelOr(model, fallback string) string {
 func serveChat(ex *exchange) error {
 	var req chatRequest
 	if err := json.Unmarshal(ex.body, &req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
 		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
 	}
 	req.Model = modelOr(req.Model, "gpt-4o-mini")
@@ -334,6 +335,7 @@ type completionChoice struct {
 func serveCompletions(ex *exchange) error {
 	var req completionRequest
 	if err := json.Unmarshal(ex.body, &req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
 		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
 	}
 	req.Model = modelOr(req.Model, "gpt-3.5-turbo-instruct")
@@ -410,6 +412,7 @@ type embeddingList struct {
 func serveEmbeddings(ex *exchange) error {
 	var req embeddingRequest
 	if err := json.Unmarshal(ex.body, &req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
 		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
 	}
 	inputs, err := embeddingInputs(req.Input)

@@ -135,6 +135,7 @@ func responsesTurn(req *responsesRequest) turn {
 func serveResponses(ex *exchange) error {
 	var req responsesRequest
 	if err := json.Unmarshal(ex.body, &req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
 		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
 	}
 	req.Model = modelOr(req.Model, "gpt-4o-mini")

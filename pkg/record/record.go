@@ -50,7 +50,8 @@ type Body struct {
 	// ContentEncoding names the Content-Encoding the wire bytes had
 	// (responses only); Data then holds the decoded bytes.
 	ContentEncoding string
-	// DecodeError says why decoding failed; Data then holds the wire bytes.
+	// DecodeError says why decoding failed. Data then holds what decoded
+	// before the failure (a cut stream), or the wire bytes when nothing did.
 	DecodeError string
 }
 
