@@ -56,6 +56,24 @@ type cli struct {
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
 }
 
+// errOutputAndLogDir is the usage error for giving both --output and --log-dir.
+var errOutputAndLogDir = errors.New("--output and --log-dir: give one or the other")
+
+// Validate rejects flags that do not go together, so that it is a usage
+// error (exit 2), not a runtime failure.
+func (c *cli) Validate() error {
+	if c.LogDir != "" && c.Output != "-" && c.Output != "" {
+		return errOutputAndLogDir
+	}
+	if c.Upstream == "" {
+		return nil // kong reports the missing required flag
+	}
+	if _, err := proxy.ParseUpstream(c.Upstream); err != nil {
+		return fmt.Errorf("--upstream: %w", err)
+	}
+	return nil
+}
+
 func main() {
 	var c cli
 	clikit.Parse(&c, "llmtap", description, version)
@@ -177,7 +195,7 @@ func (c *cli) output(stdout io.Writer) (string, func() (io.WriteCloser, error), 
 	path := c.Output
 	if c.LogDir != "" {
 		if path != "-" {
-			return "", nil, errors.New("--output and --log-dir: give one or the other")
+			return "", nil, errOutputAndLogDir
 		}
 		if err := os.MkdirAll(c.LogDir, 0o755); err != nil {
 			return "", nil, fmt.Errorf("--log-dir: %w", err)

@@ -8,6 +8,7 @@ package clikit
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -53,8 +54,19 @@ func Options(name, description, version string, stdout, stderr io.Writer, exit f
 
 // Parse parses os.Args into cli with Options, exiting on --help, --version
 // or a usage error.
+// Every parse error, including a bad value in an environment variable,
+// exits 2.
 func Parse(cli any, name, description, version string) *kong.Context {
-	return kong.Parse(cli, Options(name, description, version, os.Stdout, os.Stderr, os.Exit)...)
+	parser, err := kong.New(cli, Options(name, description, version, os.Stdout, os.Stderr, os.Exit)...)
+	if err != nil {
+		panic(err) // a mistake in the flag struct itself, not in the user's input
+	}
+	ctx, err := parser.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
+		os.Exit(ExitUsage)
+	}
+	return ctx
 }
 
 // Bytes is a size flag: a plain number of bytes or a number with a unit
@@ -94,7 +106,13 @@ func (s *Seconds) UnmarshalText(text []byte) error {
 		if f < 0 {
 			return fmt.Errorf("invalid duration %q: must not be negative", str)
 		}
-		*s = Seconds(f * float64(time.Second))
+		// NaN, Inf and huge numbers would convert to a meaningless (even
+		// negative) Duration; time.ParseDuration rejects its overflows too.
+		d := f * float64(time.Second)
+		if !(d < math.MaxInt64) {
+			return fmt.Errorf("invalid duration %q: want seconds (300) or a duration (300s, 5m, 1h30m)", str)
+		}
+		*s = Seconds(d)
 		return nil
 	}
 	d, err := time.ParseDuration(str)

@@ -39,9 +39,14 @@ type Writer struct {
 	done  chan struct{}   // closed when the goroutine has exited
 	fail  chan error      // receives the first write failure
 
-	mu     sync.RWMutex // guards closed and err against Write racing Close
+	mu     sync.RWMutex // guards closed against Write racing Close
 	closed bool
-	err    error
+
+	// errMu guards err. It is not mu: a Write blocked on a full queue holds
+	// mu.RLock, and the goroutine that would make room must still be able to
+	// record a failure.
+	errMu sync.Mutex
+	err   error
 }
 
 // NewWriter opens the output with open and starts the writer goroutine.
@@ -75,8 +80,8 @@ func (w *Writer) Write(line []byte) error {
 	if w.closed {
 		return ErrClosed
 	}
-	if w.err != nil {
-		return w.err
+	if err := w.failure(); err != nil {
+		return err
 	}
 	select {
 	case w.lines <- line:
@@ -117,18 +122,18 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) failure() error {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
 	return w.err
 }
 
 func (w *Writer) setFailure(err error) {
-	w.mu.Lock()
+	w.errMu.Lock()
 	if w.err == nil {
 		w.err = err
 		w.fail <- err
 	}
-	w.mu.Unlock()
+	w.errMu.Unlock()
 }
 
 // run owns out until Close. After a failure it keeps draining the queue so
@@ -159,6 +164,16 @@ func (w *Writer) run(out io.WriteCloser) {
 			}
 		}
 	}
+	put := func(line []byte) {
+		if !failed {
+			if _, err := bw.Write(line); err != nil {
+				fail(fmt.Errorf("write output: %w", err))
+			}
+		}
+		if w.opts.Release != nil {
+			w.opts.Release(line)
+		}
+	}
 	for {
 		select {
 		case line, ok := <-w.lines:
@@ -169,18 +184,20 @@ func (w *Writer) run(out io.WriteCloser) {
 				}
 				return
 			}
-			if !failed {
-				if _, err := bw.Write(line); err != nil {
-					fail(fmt.Errorf("write output: %w", err))
-				}
-			}
-			if w.opts.Release != nil {
-				w.opts.Release(line)
-			}
+			put(line)
 			if len(w.lines) == 0 {
 				flush()
 			}
 		case reply := <-w.ops:
+			// select picks at random among ready cases: lines queued before
+			// Reopen was called still belong to the old output.
+			for n := len(w.lines); n > 0; n-- {
+				line, ok := <-w.lines
+				if !ok {
+					break
+				}
+				put(line)
+			}
 			flush()
 			if failed {
 				reply <- w.failure()

@@ -204,10 +204,11 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the body is still on its way, and that exchange is complete. A client
 	// that really left mid-stream is noticed sooner, by the first write to
 	// it that fails, which ends the copy and closes the upstream connection.
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	clientCtx := r.Context() // r is replaced below; the callback needs this one
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(clientCtx))
 	defer cancel(nil)
-	clientGone := context.AfterFunc(r.Context(), func() {
-		if cause := context.Cause(r.Context()); errors.Is(cause, ErrShutdown) {
+	clientGone := context.AfterFunc(clientCtx, func() {
+		if cause := context.Cause(clientCtx); errors.Is(cause, ErrShutdown) {
 			cancel(cause)
 			return
 		}
