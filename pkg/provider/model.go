@@ -1,0 +1,127 @@
+// Package provider is the only place that knows the LLM wire formats: OpenAI
+// Chat Completions, legacy Completions and the Responses API, Anthropic
+// Messages, Gemini generateContent, embeddings, model lists and error
+// bodies. It turns one llmtap record into a neutral Exchange: the
+// conversation a request sends, the answer (with streamed deltas
+// reassembled), tools, usage and errors. It knows nothing of Markdown,
+// filters or output.
+package provider
+
+// API names the wire format of an exchange.
+type API string
+
+// The APIs Parse understands; Unknown gets only a generic summary.
+const (
+	Unknown           API = ""
+	OpenAIChat        API = "openai.chat"
+	OpenAICompletions API = "openai.completions"
+	OpenAIResponses   API = "openai.responses"
+	AnthropicMessages API = "anthropic.messages"
+	Gemini            API = "gemini"
+	Embeddings        API = "embeddings"
+	Models            API = "models"
+	Media             API = "media" // audio, images, files: summarized by type and size
+)
+
+// Exchange is what one record says, independent of the provider.
+type Exchange struct {
+	API    API
+	Model  string // from the request, else from the response
+	Stream bool   // the response was streamed (SSE)
+
+	// Request is the conversation the request sends, in order: system and
+	// developer instructions first, then the messages.
+	Request []Message
+	// Tools are the tools the request offers.
+	Tools []Tool
+	// Response is the answer: one assistant message per choice (Choice
+	// tells them apart when n>1), plus reasoning, tool calls and refusals.
+	Response []Message
+
+	Usage *Usage
+	// Error is the provider's error: an HTTP error body, or an error event
+	// in a stream.
+	Error *APIError
+	// Summary is a one-line description for exchanges that are not a
+	// conversation: embeddings, model lists, media, unknown endpoints.
+	Summary string
+	// FirstTokenOffset is the byte offset in the response body of the first
+	// event that carried content (text, reasoning or a tool call), so a
+	// reader can find its time in the record's timing; -1 when unknown.
+	FirstTokenOffset int64
+}
+
+// Message is one turn of a conversation.
+type Message struct {
+	Role string // system, developer, user, assistant, tool, function
+	Name string // a participant or function name, when given
+	// Choice is the choice index of a response message (OpenAI n>1).
+	Choice int
+	Parts  []Part
+	// Reasoning is the model's visible reasoning or thinking text.
+	Reasoning string
+	// RedactedReasoning is set when the provider sent reasoning that cannot
+	// be shown (Anthropic redacted_thinking, encrypted reasoning items).
+	RedactedReasoning bool
+	ToolCalls         []ToolCall
+	// ToolCallID links a tool result (Role "tool") to the call it answers.
+	ToolCallID   string
+	Refusal      string
+	FinishReason string
+}
+
+// PartKind says what a content part holds.
+type PartKind string
+
+// Part kinds.
+const (
+	PartText     PartKind = "text"
+	PartImage    PartKind = "image"
+	PartAudio    PartKind = "audio"
+	PartFile     PartKind = "file" // files and documents
+	PartData     PartKind = "data" // structured JSON content, kept as text
+	PartToolCall PartKind = "tool_call"
+	PartOther    PartKind = "other" // anything else, as compact JSON in Text
+)
+
+// Part is one piece of a message's content. Inline base64 data is never
+// kept: only its media type and decoded size.
+type Part struct {
+	Kind      PartKind
+	Text      string // text, or JSON for PartData and PartOther
+	MediaType string // e.g. image/png, when known
+	Bytes     int64  // decoded size of inline data; 0 when none
+	URL       string // a non-data URL or file id, when the part points elsewhere
+	Name      string // a file name, when given
+}
+
+// ToolCall is one call of a tool (function) by the model.
+type ToolCall struct {
+	ID        string
+	Type      string // function, custom, web_search, … when given
+	Name      string
+	Arguments string // exactly as sent (usually JSON), reassembled when streamed
+}
+
+// Tool is one tool offered to the model.
+type Tool struct {
+	Name        string
+	Description string
+}
+
+// Usage is token accounting; a field is 0 when not reported.
+type Usage struct {
+	Input       int64 // prompt / input tokens
+	Output      int64 // completion / output tokens
+	Total       int64
+	CachedInput int64 // input tokens read from cache
+	CacheWrite  int64 // input tokens written to cache (Anthropic)
+	Reasoning   int64 // output tokens spent on reasoning
+}
+
+// APIError is an error reported by the provider.
+type APIError struct {
+	Type    string
+	Code    string
+	Message string
+}
