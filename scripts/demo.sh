@@ -132,8 +132,13 @@ else
 	cat "$RECORDS"
 fi
 
+# The demo ends with the transcript: each exchange once, threaded (the tool
+# result links back to the call), as `llmtap | llmmd` would show it live.
 if [[ -x $LLMMD ]]; then
 	echo
-	echo "== transcript ($LLMMD $RECORDS) =="
-	"$LLMMD" <"$RECORDS"
+	echo "== transcript ($LLMMD $RECORDS, also in $OUT/demo.md) =="
+	"$LLMMD" "$RECORDS" | tee "$OUT/demo.md"
+else
+	echo
+	echo "demo: $LLMMD is missing, so no transcript; run make build" >&2
 fi

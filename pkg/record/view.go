@@ -130,3 +130,38 @@ func (r View) BodyBytes(part string) ([]byte, error) {
 		return nil, fmt.Errorf("%s.body_encoding: unknown %q", part, enc)
 	}
 }
+
+// BodySize is body_bytes of part ("request" or "response"): the size of the
+// body on the wire, whether or not the record kept it.
+func (r View) BodySize(part string) int64 { return r.v.GetInt64(part, "body_bytes") }
+
+// TickMS returns when the chunk of the response body that holds byte offset
+// arrived, in milliseconds since the start of the exchange: the time of the
+// last timing tick at or before offset. ok is false when the record has no
+// timing, offset is before the first tick or negative, or the body was
+// recorded decoded from a Content-Encoding (timing offsets count wire bytes,
+// so they do not map onto the decoded body).
+func (r View) TickMS(offset int64) (ms float64, ok bool) {
+	if offset < 0 || len(r.v.GetStringBytes("response", "content_encoding")) > 0 {
+		return 0, false
+	}
+	ticks := r.v.GetArray("response", "timing")
+	// Ticks are in offset order: find the first tick past offset.
+	lo, hi := 0, len(ticks)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ticks[mid].GetInt64("0") <= offset {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return 0, false
+	}
+	t := ticks[lo-1].Get("1")
+	if t == nil || t.Type() != fastjson.TypeNumber {
+		return 0, false
+	}
+	return t.GetFloat64(), true
+}
