@@ -691,8 +691,17 @@ func TestE2ELogDir(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if len(names) != 1 || !regexp.MustCompile(`^proxy-\d{8}-\d{6}-\d{9}\.jsonl$`).MatchString(names[0]) {
-		t.Fatalf("%s holds %q, want one proxy-*.jsonl", dir, names)
+	// The JSONL file and, beside it, its Markdown transcript (sorted: .jsonl first).
+	if len(names) != 2 || !regexp.MustCompile(`^proxy-\d{8}-\d{6}-\d{9}\.jsonl$`).MatchString(names[0]) ||
+		names[1] != strings.TrimSuffix(names[0], ".jsonl")+".md" {
+		t.Fatalf("%s holds %q, want proxy-*.jsonl and proxy-*.md", dir, names)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, names[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "`POST /v1/chat/completions`") || !strings.Contains(string(md), "### Assistant") {
+		t.Errorf("transcript does not show the exchange:\n%s", md)
 	}
 	if recs := readRecords(t, filepath.Join(dir, names[0])); len(recs) != 1 {
 		t.Errorf("%d records, want 1", len(recs))

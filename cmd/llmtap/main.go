@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,7 +51,7 @@ type cli struct {
 	Grace           clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"On SIGINT/SIGTERM, how long in-flight exchanges may run before they are cut (and recorded with error.kind shutdown). Default: ${default}."`
 
 	Output       string       `short:"o" default:"-" placeholder:"FILE" env:"LLMTAP_OUTPUT" group:"Recording" help:"Append records to FILE; - is stdout. SIGHUP reopens it."`
-	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed (the original script's layout)."`
+	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed, and their Markdown transcript beside it in a .md file of the same name (the original script's layout)."`
 	RedactHeader []string     `sep:"none" placeholder:"NAME" group:"Recording" help:"Also mask this header's value in records (repeatable). Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie, Set-Cookie and the query keys key, api_key and api-key always are."`
 	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. Default: ${default}."`
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
@@ -98,9 +99,26 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var lines proxy.LineWriter = w
+	var md *transcript
+	if c.LogDir != "" {
+		mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
+		if md, err = newTranscript(mdPath); err != nil {
+			_ = w.Close()
+			return fail("%v", err)
+		}
+		lines = teeLines{jsonl: w, md: md}
+	}
+	closeOutputs := func() error {
+		var mdErr error
+		if md != nil {
+			mdErr = md.Close()
+		}
+		return errors.Join(w.Close(), mdErr)
+	}
 	tap, err := proxy.New(proxy.Config{
 		Upstream:       c.Upstream,
-		Sink:           proxy.LineSink{W: w},
+		Sink:           proxy.LineSink{W: lines},
 		ConnectTimeout: c.ConnectTimeout.Duration(),
 		IdleTimeout:    c.UpstreamTimeout.Duration(),
 		MaxBody:        int64(c.MaxBody),
@@ -108,12 +126,12 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		ErrorLog:       logger,
 	})
 	if err != nil {
-		_ = w.Close()
+		_ = closeOutputs()
 		return fail("%v", err)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
 	if err != nil {
-		_ = w.Close()
+		_ = closeOutputs()
 		return fail("%v", err)
 	}
 
@@ -129,6 +147,9 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	go func() { served <- srv.Serve(ln) }()
 	logger.Printf("listening on http://%s", ln.Addr())
 	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), output)
+	if md != nil {
+		logger.Printf("writing the Markdown transcript to %s", md.path)
+	}
 
 	status := clikit.ExitOK
 loop:
@@ -161,7 +182,7 @@ loop:
 		grace = 0 // records can no longer be written; stop now
 	}
 	shutdown(srv, tap, cancelBase, grace, sigs)
-	if err := w.Close(); err != nil && status == clikit.ExitOK {
+	if err := closeOutputs(); err != nil && status == clikit.ExitOK {
 		logger.Printf("%v", err)
 		status = clikit.ExitFailure
 	}
