@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TimeFormat is how record times are written: UTC RFC 3339 with microseconds.
@@ -152,7 +153,7 @@ func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
 		// A body cut at the size limit may end inside a character; keep
 		// the text readable by dropping that partial character.
 		if trimmed := trimPartialRune(data); truncated && len(trimmed) < len(data) && utf8.Valid(trimmed) {
-			return appendString(dst, string(trimmed)), EncodingText
+			return appendString(dst, bytesView(trimmed)), EncodingText
 		}
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, data)
@@ -165,7 +166,13 @@ func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
 			return escapeLineSeparators(out, len(dst)), EncodingJSON
 		}
 	}
-	return appendString(dst, string(data)), EncodingText
+	return appendString(dst, bytesView(data)), EncodingText
+}
+
+// bytesView looks at b as a string without copying it; the string must not
+// outlive b or be kept (appendString only reads it).
+func bytesView(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // mayBeJSON is a cheap first-byte test so that SSE streams and plain text
