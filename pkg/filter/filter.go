@@ -1,0 +1,501 @@
+// Package filter is llmgrep's matching: it parses the filter expressions
+// (--status, --where, globs, durations, times, text patterns) into a
+// Matcher, and matches raw llmtap record lines against it.
+//
+// A Matcher parses each line once with one reused fastjson.Parser and reads
+// only the fields its filters need, cheapest first; it asks the provider
+// package for the conversation (--tool, PATTERN, and --model when the
+// request names none) only on lines that passed every other filter. It
+// knows nothing of files or output.
+package filter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/llmtap/llmtap/pkg/provider"
+	"github.com/llmtap/llmtap/pkg/record"
+	"github.com/valyala/fastjson"
+)
+
+// ErrorKinds are the error.kind values llmtap writes, which --error accepts.
+var ErrorKinds = []string{
+	record.KindUpstreamUnreachable,
+	record.KindUpstreamTimeout,
+	record.KindUpstreamAborted,
+	record.KindClientCancelled,
+	record.KindShutdown,
+	record.KindBodyTruncated,
+}
+
+// Spec is a filter as llmgrep's flags give it. Every field is optional.
+// Different fields combine with AND; the values of one field with OR.
+type Spec struct {
+	Models  []string // globs over the request's model, else the response's; a record that names none never matches
+	Paths   []string // globs over the request path (without the query)
+	Methods []string // HTTP methods, any case
+	IDs     []string // globs over the record id
+	Status  []string // 200, 4xx, >=400, !=200, …; never matches a record without a response
+	// Errors are error.kind globs; "" means any error. It matches records
+	// that carry an error object (HTTP error statuses are --status).
+	Errors []string
+	// OK matches exchanges that completed: a 2xx response and no error.
+	OK bool
+	// Stream, when set, matches streamed (true) or unstreamed (false)
+	// exchanges: a text/event-stream (or NDJSON) response, or, when no
+	// response came, a request with "stream": true.
+	Stream *bool
+	// Tools are globs over the names of the tools called in the response;
+	// with InRequest, also in the request's history.
+	Tools     []string
+	InRequest bool
+	Slower    []string // durations: duration_ms above
+	Faster    []string // durations: duration_ms below
+	TTFBOver  []string // durations: ttfb_ms above (a record without one never matches)
+	Since     []string // start at or after; RFC 3339, a date, or a time ago (1h)
+	Until     []string // start before
+	Where     []string // PATH OP VALUE expressions, each one a filter of its own (AND)
+	// Patterns are regular expressions (OR) over the conversation text;
+	// Fixed makes them literal strings, IgnoreCase case-insensitive.
+	Patterns   []string
+	Fixed      bool
+	IgnoreCase bool
+	// Invert selects the valid records that do not match.
+	Invert bool
+	// Now is the time relative --since and --until count back from; zero
+	// means time.Now().
+	Now time.Time
+}
+
+// pred is one filter over a parsed line.
+type pred func(l *line) bool
+
+// line is the line being matched: its parsed record and, once asked for,
+// its conversation.
+type line struct {
+	v    *fastjson.Value
+	view record.View
+	ex   *provider.Exchange
+}
+
+// exchange parses the conversation once per line.
+func (l *line) exchange() *provider.Exchange {
+	if l.ex == nil {
+		l.ex = provider.Parse(l.view)
+	}
+	return l.ex
+}
+
+// Matcher matches record lines. It is not safe for concurrent use: it
+// holds one fastjson.Parser and scratch buffers; give each goroutine its
+// own (Compile the Spec again).
+type Matcher struct {
+	p      fastjson.Parser
+	preds  []pred // cheap filters first, then those that read the conversation
+	invert bool
+	// pre lists, for each filter that has them, literals of which a line
+	// must contain one to match; see precheck.
+	pre [][][]byte
+	cur line
+	// parsed reports that cur holds the line Match saw last.
+	parsed bool
+}
+
+// Compile checks every expression of s and returns its Matcher. An error
+// is an *ArgError naming the flag, the value and the accepted forms.
+func Compile(s Spec) (*Matcher, error) {
+	m := &Matcher{invert: s.Invert}
+	now := s.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+
+	if len(s.Methods) > 0 {
+		methods := make([][]byte, len(s.Methods))
+		for i, v := range s.Methods {
+			t := strings.TrimSpace(v)
+			if t == "" || strings.IndexFunc(t, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_') }) >= 0 {
+				return nil, &ArgError{"--method", v, fmt.Errorf("want %s", methodForms)}
+			}
+			methods[i] = []byte(t)
+		}
+		m.add(func(l *line) bool {
+			got := l.v.GetStringBytes("method")
+			for _, want := range methods {
+				if bytes.EqualFold(got, want) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+
+	ids, err := globs("--id", s.IDs)
+	if err != nil {
+		return nil, err
+	}
+	if ids != nil {
+		m.addPrecheck(ids)
+		m.add(func(l *line) bool { return anyGlobBytes(ids, l.v.GetStringBytes("id")) })
+	}
+
+	paths, err := globs("--path", s.Paths)
+	if err != nil {
+		return nil, err
+	}
+	if paths != nil {
+		m.add(func(l *line) bool { return anyGlobBytes(paths, l.v.GetStringBytes("path")) })
+	}
+
+	if len(s.Status) > 0 {
+		exprs := make([]statusExpr, len(s.Status))
+		for i, v := range s.Status {
+			if exprs[i], err = parseStatus(v); err != nil {
+				return nil, &ArgError{"--status", v, err}
+			}
+		}
+		m.add(func(l *line) bool {
+			st := l.v.Get("response", "status")
+			if st == nil || st.Type() != fastjson.TypeNumber {
+				return false
+			}
+			code := st.GetInt()
+			for _, e := range exprs {
+				if e.match(code) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+
+	if len(s.Errors) > 0 {
+		kinds, anyErr, err := errorGlobs(s.Errors)
+		if err != nil {
+			return nil, err
+		}
+		m.add(func(l *line) bool {
+			e := l.v.Get("error")
+			if e == nil || e.Type() == fastjson.TypeNull {
+				return false
+			}
+			return anyErr || anyGlobBytes(kinds, e.GetStringBytes("kind"))
+		})
+	}
+
+	if s.OK {
+		m.add(func(l *line) bool {
+			if e := l.v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
+				return false
+			}
+			st := l.v.Get("response", "status")
+			return st != nil && st.Type() == fastjson.TypeNumber && st.GetInt()/100 == 2
+		})
+	}
+
+	if s.Stream != nil {
+		want := *s.Stream
+		m.add(func(l *line) bool { return streamed(l.v) == want })
+	}
+
+	for _, d := range []struct {
+		flag, field string
+		vals        []string
+		above       bool
+	}{
+		{"--slower", "duration_ms", s.Slower, true},
+		{"--faster", "duration_ms", s.Faster, false},
+		{"--ttfb-over", "ttfb_ms", s.TTFBOver, true},
+	} {
+		if len(d.vals) == 0 {
+			continue
+		}
+		limits := make([]float64, len(d.vals))
+		for i, v := range d.vals {
+			dur, err := parseDuration(v)
+			if err != nil {
+				return nil, &ArgError{d.flag, v, err}
+			}
+			limits[i] = millis(dur)
+		}
+		field, above := d.field, d.above
+		m.add(func(l *line) bool {
+			x := l.v.Get(field)
+			if x == nil || x.Type() != fastjson.TypeNumber {
+				return false
+			}
+			ms := x.GetFloat64()
+			for _, lim := range limits {
+				if above && ms > lim || !above && ms < lim {
+					return true
+				}
+			}
+			return false
+		})
+	}
+
+	for _, t := range []struct {
+		flag  string
+		vals  []string
+		since bool
+	}{{"--since", s.Since, true}, {"--until", s.Until, false}} {
+		if len(t.vals) == 0 {
+			continue
+		}
+		bounds := make([]time.Time, len(t.vals))
+		for i, v := range t.vals {
+			if bounds[i], err = parseTime(v, now); err != nil {
+				return nil, &ArgError{t.flag, v, err}
+			}
+		}
+		since := t.since
+		m.add(func(l *line) bool {
+			start, err := time.Parse(time.RFC3339Nano, b2s(l.v.GetStringBytes("start")))
+			if err != nil {
+				return false
+			}
+			for _, b := range bounds {
+				if since && !start.Before(b) || !since && start.Before(b) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+
+	for _, v := range s.Where {
+		w, err := parseWhere(v)
+		if err != nil {
+			return nil, &ArgError{"--where", v, err}
+		}
+		m.add(func(l *line) bool { return w.match(l.v) })
+	}
+
+	// The filters below may read the conversation: they come last, so it
+	// is parsed only for lines that passed all the others.
+	models, err := globs("--model", s.Models)
+	if err != nil {
+		return nil, err
+	}
+	if models != nil {
+		m.add(func(l *line) bool {
+			if b := l.v.Get("request", "body", "model"); b != nil && b.Type() == fastjson.TypeString {
+				s, _ := b.StringBytes()
+				if len(s) > 0 {
+					return anyGlobBytes(models, s)
+				}
+			}
+			// A record that names no model matches no --model, not even *.
+			model := l.exchange().Model
+			return model != "" && anyGlob(models, model)
+		})
+	}
+
+	tools, err := globs("--tool", s.Tools)
+	if err != nil {
+		return nil, err
+	}
+	if tools != nil {
+		m.addPrecheck(tools)
+		inRequest := s.InRequest
+		m.add(func(l *line) bool { return toolCalled(l.exchange(), tools, inRequest) })
+	} else if s.InRequest {
+		return nil, &ArgError{"--in-request", "", errors.New("goes with --tool NAME")}
+	}
+
+	text, err := compileText(s.Patterns, s.Fixed, s.IgnoreCase)
+	if err != nil {
+		return nil, err
+	}
+	if text != nil && (len(text.res) > 0 || len(text.lits) > 0) {
+		m.add(func(l *line) bool { return text.match(l.exchange()) })
+	}
+	return m, nil
+}
+
+func (m *Matcher) add(p pred) { m.preds = append(m.preds, p) }
+
+// addPrecheck records the literals one of which a line must contain for
+// one of gs to match, when every glob has one that JSON can only write as
+// itself: no ", \ or / (which have short escapes) and no control
+// character. Any other character can only be hidden by a \u escape, and a
+// line with "\u" in it is always parsed (see precheck). This relies on the
+// provider taking a tool name whole from one JSON string, never piecing it
+// together.
+func (m *Matcher) addPrecheck(gs []glob) {
+	lits := make([][]byte, 0, len(gs))
+	for _, g := range gs {
+		lit := g.required()
+		if lit == "" || strings.ContainsFunc(lit, func(r rune) bool { return r < 0x20 || r == '"' || r == '\\' || r == '/' }) {
+			return
+		}
+		lits = append(lits, []byte(lit))
+	}
+	m.pre = append(m.pre, lits)
+}
+
+// precheck reports whether line may match: false only when some filter
+// needs one of several literals and the line contains none of them, while
+// it has no \u escape that could hide one.
+func (m *Matcher) precheck(line []byte) bool {
+	if len(m.pre) == 0 || bytes.Contains(line, []byte(`\u`)) {
+		return true
+	}
+	for _, lits := range m.pre {
+		found := false
+		for _, lit := range lits {
+			if bytes.Contains(line, lit) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// BadLineError says why a line is not a record.
+type BadLineError struct {
+	Reason string
+}
+
+var _ error = (*BadLineError)(nil)
+
+// Error returns the reason, such as "not a record".
+func (e *BadLineError) Error() string { return e.Reason }
+
+// Match reports whether line (one record, without its newline) is
+// selected: it matches the filters, or with Invert it does not. A line that
+// is not a record is never selected, even with Invert, and Match returns a
+// *BadLineError that says why.
+//
+// Without Invert, a line that cannot contain an --id or --tool literal is
+// rejected unparsed. It is still checked to start like a record and end
+// with }, so a truncated line, text, or other JSON is reported as always;
+// only a line that looks whole but is broken inside goes unreported (it
+// could not match anyway). That is what makes --id fast on a big file.
+func (m *Matcher) Match(ln []byte) (bool, error) {
+	m.parsed = false
+	m.cur = line{}
+	if !m.invert && !m.precheck(ln) && framed(ln) {
+		return false, nil
+	}
+	v, err := m.p.ParseBytes(ln)
+	if err != nil {
+		return false, &BadLineError{"not JSON: " + err.Error()}
+	}
+	view, err := record.NewView(v)
+	if err != nil {
+		return false, &BadLineError{err.Error()}
+	}
+	m.cur = line{v: v, view: view}
+	m.parsed = true
+	for _, p := range m.preds {
+		if !p(&m.cur) {
+			return m.invert, nil
+		}
+	}
+	return !m.invert, nil
+}
+
+// ID returns the id of the line Match saw last, which must be ln. It is
+// valid until the next call to Match or ID.
+func (m *Matcher) ID(ln []byte) []byte {
+	if !m.parsed {
+		v, err := m.p.ParseBytes(ln)
+		if err != nil {
+			return nil
+		}
+		m.cur = line{v: v}
+		m.parsed = true
+	}
+	return m.cur.v.GetStringBytes("id")
+}
+
+// framed reports whether ln looks like a whole record as llmtap writes
+// it: less surrounding whitespace, it starts with {"v": and a number, and
+// ends with }. A truncated line, a line of some other JSON or of text is
+// not framed.
+func framed(ln []byte) bool {
+	ln = bytes.TrimSpace(ln)
+	rest, ok := bytes.CutPrefix(ln, []byte(`{"v":`))
+	rest = bytes.TrimLeft(rest, " \t")
+	return ok && len(rest) > 0 && (rest[0] >= '0' && rest[0] <= '9' || rest[0] == '-') && ln[len(ln)-1] == '}'
+}
+
+// streamed reports whether the exchange was streamed: its response is an
+// event stream (or NDJSON), or no response came and the request asked
+// for a stream.
+func streamed(v *fastjson.Value) bool {
+	res := v.Get("response")
+	if res == nil || res.Type() != fastjson.TypeObject {
+		return v.GetBool("request", "body", "stream")
+	}
+	ct := b2s(res.GetStringBytes("headers", "content-type"))
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
+}
+
+// globs compiles the globs of one flag; nil when there are none.
+func globs(flag string, vals []string) ([]glob, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	gs := make([]glob, len(vals))
+	for i, v := range vals {
+		g, err := compileGlob(v)
+		if err != nil {
+			return nil, &ArgError{flag, v, fmt.Errorf("%v: want %s", err, globForms)}
+		}
+		gs[i] = g
+	}
+	return gs, nil
+}
+
+// errorGlobs compiles --error values: "" means any error; a kind must be
+// one llmtap writes (or a glob that matches one), so a typo is an error,
+// not a silent empty result.
+func errorGlobs(vals []string) (gs []glob, anyErr bool, err error) {
+	forms := "want one of " + strings.Join(ErrorKinds, ", ") + ", or a glob over them (upstream_*)"
+	for _, v := range vals {
+		if v == "" {
+			anyErr = true
+			continue
+		}
+		g, err := compileGlob(v)
+		if err != nil {
+			return nil, false, &ArgError{"--error", v, fmt.Errorf("%v: %s", err, forms)}
+		}
+		if !globMatchesAny(g, ErrorKinds) {
+			return nil, false, &ArgError{"--error", v, fmt.Errorf("unknown kind: %s", forms)}
+		}
+		gs = append(gs, g)
+	}
+	return gs, anyErr, nil
+}
+
+func globMatchesAny(g glob, names []string) bool {
+	for _, n := range names {
+		if g.match(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyGlobBytes(gs []glob, b []byte) bool {
+	for _, g := range gs {
+		if g.matchBytes(b) {
+			return true
+		}
+	}
+	return false
+}
