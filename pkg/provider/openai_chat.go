@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -324,21 +325,12 @@ func chatStream(ex *Exchange, res *side) {
 		}
 		return c
 	}
-	for _, ev := range res.events() {
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || data == "[DONE]" {
-			continue
-		}
-		ex.Stream = true
-		j := res.parseJSON(data)
-		if j == nil || j.Type() != fastjson.TypeObject {
-			continue
-		}
+	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
 		if ev.Type == "error" || has(j, "error") || str(j, "object") == "error" {
 			if ex.Error == nil {
 				ex.Error = apiErrorOf(j)
 			}
-			continue
+			return
 		}
 		if ex.Model == "" {
 			ex.Model = str(j, "model")
@@ -351,7 +343,7 @@ func chatStream(ex *Exchange, res *side) {
 				ex.FirstTokenOffset = ev.Offset
 			}
 		}
-	}
+	})
 	slices.SortStableFunc(choices, func(a, b *chatChoice) int { return a.index - b.index })
 	for _, c := range choices {
 		msg := Message{Role: c.role, Choice: c.index, Reasoning: c.reasoning.String(),

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -93,21 +94,12 @@ type completionChoice struct {
 func completionsStream(ex *Exchange, res *side) {
 	var choices []*completionChoice
 	byIndex := map[int]*completionChoice{}
-	for _, ev := range res.events() {
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || data == "[DONE]" {
-			continue
-		}
-		ex.Stream = true
-		j := res.parseJSON(data)
-		if j == nil || j.Type() != fastjson.TypeObject {
-			continue
-		}
+	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
 		if ev.Type == "error" || has(j, "error") || str(j, "object") == "error" {
 			if ex.Error == nil {
 				ex.Error = apiErrorOf(j)
 			}
-			continue
+			return
 		}
 		if ex.Model == "" {
 			ex.Model = str(j, "model")
@@ -133,7 +125,7 @@ func completionsStream(ex *Exchange, res *side) {
 				}
 			}
 		}
-	}
+	})
 	slices.SortStableFunc(choices, func(a, b *completionChoice) int { return a.index - b.index })
 	for _, c := range choices {
 		msg := Message{Role: "assistant", Choice: c.index, FinishReason: c.finish}

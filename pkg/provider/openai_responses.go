@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -310,16 +311,7 @@ func respStream(ex *Exchange, res *side) {
 		}
 		return it
 	}
-	for _, ev := range res.events() {
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || data == "[DONE]" {
-			continue
-		}
-		ex.Stream = true
-		j := res.parseJSON(data)
-		if j == nil || j.Type() != fastjson.TypeObject {
-			continue
-		}
+	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
 		typ := str(j, "type")
 		if typ == "" {
 			typ = ev.Type
@@ -389,7 +381,7 @@ func respStream(ex *Exchange, res *side) {
 		if carried && ex.FirstTokenOffset < 0 {
 			ex.FirstTokenOffset = ev.Offset
 		}
-	}
+	})
 	ex.Response = final
 	if final == nil {
 		ex.Response = respStreamed(items)

@@ -29,6 +29,23 @@ func (s *side) events() []sse.Event {
 	return sse.ParseAll(s.text)
 }
 
+// jsonEvents calls fn for each event of a stream whose data is a JSON
+// object, in order, skipping empty events and OpenAI's "[DONE]" sentinel.
+// The value is valid only during the call. It marks ex as streamed when any
+// event has data.
+func (s *side) jsonEvents(ex *Exchange, fn func(ev sse.Event, j *fastjson.Value)) {
+	for _, ev := range s.events() {
+		data := strings.TrimSpace(ev.Data)
+		if data == "" || data == "[DONE]" {
+			continue
+		}
+		ex.Stream = true
+		if j := s.parseJSON(data); j != nil && j.Type() == fastjson.TypeObject {
+			fn(ev, j)
+		}
+	}
+}
+
 // parseJSON parses one event's data (or any text) as JSON with the side's
 // own parser; the value is valid until the next call.
 func (s *side) parseJSON(data string) *fastjson.Value {
