@@ -54,8 +54,12 @@ type cli struct {
 	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed, and their Markdown transcript beside it in a .md file of the same name (the original script's layout)."`
 	RedactHeader []string     `sep:"none" placeholder:"NAME" group:"Recording" help:"Also mask this header's value in records (repeatable). Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie, Set-Cookie and the query keys key, api_key and api-key always are."`
 	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. Default: ${default}."`
+	TempDir      string       `placeholder:"DIR" env:"LLMTAP_TEMP_DIR" group:"Recording" help:"Where a body larger than 1 MiB is kept while its exchange runs and its record is written, rather than in memory. The file is unlinked as soon as it is made, so nothing is ever left behind. Default: $$TMPDIR, or /tmp."`
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
 }
+
+// The record writer streams records with a spilled body (issue 5).
+var _ proxy.FuncWriter = (*jsonl.Writer)(nil)
 
 // errOutputAndLogDir is the usage error for giving both --output and --log-dir.
 var errOutputAndLogDir = errors.New("--output and --log-dir: give one or the other")
@@ -99,7 +103,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	var lines proxy.LineWriter = w
+	var sink proxy.Sink = proxy.LineSink{W: w}
 	var md *transcript
 	if c.LogDir != "" {
 		mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
@@ -107,7 +111,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 			_ = w.Close()
 			return fail("%v", err)
 		}
-		lines = teeLines{jsonl: w, md: md}
+		sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
 	}
 	closeOutputs := func() error {
 		var mdErr error
@@ -118,10 +122,11 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	}
 	tap, err := proxy.New(proxy.Config{
 		Upstream:       c.Upstream,
-		Sink:           proxy.LineSink{W: lines},
+		Sink:           sink,
 		ConnectTimeout: c.ConnectTimeout.Duration(),
 		IdleTimeout:    c.UpstreamTimeout.Duration(),
 		MaxBody:        int64(c.MaxBody),
+		TempDir:        c.TempDir,
 		RedactHeaders:  c.RedactHeader,
 		ErrorLog:       logger,
 	})

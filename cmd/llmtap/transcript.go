@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
+	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/proxy"
@@ -78,13 +81,78 @@ func (t *transcript) Close() error {
 }
 
 // teeLines hands each record line to the JSONL writer and a copy of it to
-// the transcript.
+// the transcript. A line that WriteFunc streams (a record with a spilled
+// body) is not copied: teeSink gives the transcript that record.
 type teeLines struct {
-	jsonl proxy.LineWriter
+	jsonl *jsonl.Writer
 	md    *transcript
 }
+
+var _ proxy.FuncWriter = teeLines{}
 
 func (t teeLines) Write(line []byte) error {
 	t.md.lines <- bytes.Clone(line) // the JSONL writer reuses line once written
 	return t.jsonl.Write(line)
+}
+
+func (t teeLines) WriteFunc(fn func(io.Writer) error) error { return t.jsonl.WriteFunc(fn) }
+
+// teeSink is the sink with a transcript. A record with a body spilled to a
+// temporary file (too large to hold) reaches the transcript as a line of
+// its own, its bodies read back whole up to maxTranscriptBody; a larger
+// body is left out of the transcript, and its error says so (the JSONL
+// record has it all), so the transcript costs bounded memory.
+type teeSink struct {
+	lines proxy.LineSink
+	md    *transcript
+}
+
+// maxTranscriptBody is the largest spilled body the transcript renders.
+const maxTranscriptBody = 4 << 20
+
+func (s teeSink) Record(rec *record.Record) {
+	if rec.HasSource() {
+		c := *rec
+		var notes []string
+		c.Request.Body, notes = transcriptBody(rec.Request.Body, "request", notes)
+		if rec.Response != nil {
+			res := *rec.Response
+			res.Body, notes = transcriptBody(res.Body, "response", notes)
+			c.Response = &res
+		}
+		if len(notes) > 0 {
+			e := record.Error{Kind: record.KindBodyTruncated}
+			if rec.Error != nil {
+				e = *rec.Error
+			}
+			notes = append(notes, "see the JSONL record")
+			e.Message = strings.TrimPrefix(e.Message+"; the transcript leaves out "+strings.Join(notes, ", "), "; ")
+			c.Error = &e
+		}
+		s.md.lines <- c.AppendJSON(nil)
+	}
+	s.lines.Record(rec)
+}
+
+// transcriptBody is b held in memory, or absent with a note saying why
+// when it is too large or unreadable.
+func transcriptBody(b record.Body, what string, notes []string) (record.Body, []string) {
+	if b.Source == nil {
+		return b, notes
+	}
+	src := b.Source
+	b.Source = nil
+	if src.Size() > maxTranscriptBody {
+		return b, append(notes, fmt.Sprintf("the %s body (%d bytes)", what, src.Size()))
+	}
+	rc, err := src.Open()
+	if err == nil {
+		b.Data, err = io.ReadAll(rc)
+		_ = rc.Close()
+	}
+	if err != nil {
+		b.Data = nil
+		return b, append(notes, fmt.Sprintf("the %s body (unreadable: %v)", what, err))
+	}
+	return b, notes
 }

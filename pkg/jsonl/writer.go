@@ -34,7 +34,7 @@ type Options struct {
 type Writer struct {
 	open  func() (io.WriteCloser, error)
 	opts  Options
-	lines chan []byte
+	lines chan item
 	ops   chan chan error // reopen requests
 	done  chan struct{}   // closed when the goroutine has exited
 	fail  chan error      // receives the first write failure
@@ -62,7 +62,7 @@ func NewWriter(open func() (io.WriteCloser, error), opts Options) (*Writer, erro
 	w := &Writer{
 		open:  open,
 		opts:  opts,
-		lines: make(chan []byte, opts.Queue),
+		lines: make(chan item, opts.Queue),
 		ops:   make(chan chan error),
 		done:  make(chan struct{}),
 		fail:  make(chan error, 1),
@@ -75,6 +75,35 @@ func NewWriter(open func() (io.WriteCloser, error), opts Options) (*Writer, erro
 // It blocks only while the queue is full. After a write failure it returns
 // that failure; after Close, ErrClosed.
 func (w *Writer) Write(line []byte) error {
+	return w.enqueue(item{line: line})
+}
+
+// item is one queued line, or a function that writes one.
+type item struct {
+	line []byte
+	fn   func(io.Writer) error
+	done chan error // for fn: the outcome, once fn has run or was skipped
+}
+
+// WriteFunc queues fn, which writes one complete line (ending in '\n') to
+// the io.Writer it is given, in order with the other lines, on the writer
+// goroutine; it is for a line too large to hold in memory. It blocks until
+// fn has run, so whatever fn reads may be freed once WriteFunc returns.
+//
+// An error from fn is a write failure, reported on Failed like one, and
+// nothing more is written. If the output itself did not fail, the line fn
+// left incomplete is ended with a '\n' and flushed with the lines before
+// it, so that a reader sees every earlier record and then one bad line,
+// never two lines run together.
+func (w *Writer) WriteFunc(fn func(io.Writer) error) error {
+	done := make(chan error, 1)
+	if err := w.enqueue(item{fn: fn, done: done}); err != nil {
+		return err
+	}
+	return <-done
+}
+
+func (w *Writer) enqueue(it item) error {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
@@ -84,7 +113,7 @@ func (w *Writer) Write(line []byte) error {
 		return err
 	}
 	select {
-	case w.lines <- line:
+	case w.lines <- it:
 		return nil
 	case <-w.done:
 		return w.failure()
@@ -164,19 +193,41 @@ func (w *Writer) run(out io.WriteCloser) {
 			}
 		}
 	}
-	put := func(line []byte) {
+	put := func(it item) {
+		if it.fn != nil {
+			if failed {
+				it.done <- w.failure()
+				return
+			}
+			ow := &outputWriter{w: bw}
+			if err := it.fn(ow); err != nil {
+				if ow.err == nil {
+					// End the partial line and flush, so that the lines
+					// before it reach the output; then stop.
+					_ = bw.WriteByte('\n')
+					if ferr := bw.Flush(); ferr != nil {
+						fail(fmt.Errorf("write output: %w", ferr))
+					}
+					fail(fmt.Errorf("write record: %w", err))
+				} else {
+					fail(fmt.Errorf("write output: %w", ow.err))
+				}
+			}
+			it.done <- w.failure()
+			return
+		}
 		if !failed {
-			if _, err := bw.Write(line); err != nil {
+			if _, err := bw.Write(it.line); err != nil {
 				fail(fmt.Errorf("write output: %w", err))
 			}
 		}
 		if w.opts.Release != nil {
-			w.opts.Release(line)
+			w.opts.Release(it.line)
 		}
 	}
 	for {
 		select {
-		case line, ok := <-w.lines:
+		case it, ok := <-w.lines:
 			if !ok {
 				flush()
 				if err := out.Close(); err != nil && !failed {
@@ -184,7 +235,7 @@ func (w *Writer) run(out io.WriteCloser) {
 				}
 				return
 			}
-			put(line)
+			put(it)
 			if len(w.lines) == 0 {
 				flush()
 			}
@@ -192,11 +243,11 @@ func (w *Writer) run(out io.WriteCloser) {
 			// select picks at random among ready cases: lines queued before
 			// Reopen was called still belong to the old output.
 			for n := len(w.lines); n > 0; n-- {
-				line, ok := <-w.lines
+				it, ok := <-w.lines
 				if !ok {
 					break
 				}
-				put(line)
+				put(it)
 			}
 			flush()
 			if failed {
@@ -219,6 +270,24 @@ func (w *Writer) run(out io.WriteCloser) {
 			reply <- nil
 		}
 	}
+}
+
+// outputWriter is the output as a WriteFunc function sees it; it notes
+// whether a failure was the output's.
+type outputWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.err = err
+	}
+	return n, err
 }
 
 // isNotSyncable reports errors from syncing a pipe or terminal, which have

@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"bytes"
 	"io"
 	"net/http/httputil"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/record"
@@ -26,58 +29,223 @@ func (p *bufferPool) Get() []byte {
 
 func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
 
-// captureBuffers pools the buffers bodies are captured into. Buffers that
-// grew past maxPooledCapture are left to the garbage collector, so the pool
-// never pins a large body's memory.
-var captureBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+// captureBuffers pools the buffers bodies are captured into, by size
+// class: a capture starts with the smallest and moves up a class when full,
+// so a thousand slow streams hold a few KiB each, and a large body never pins
+// more than the spill threshold (issue 5).
+var captureBuffers [captureClasses]sync.Pool
 
-const maxPooledCapture = 1 << 20
+const (
+	minCapture       = 512 // the smallest class
+	captureClasses   = 12  // 512 B … 1 MiB
+	maxPooledCapture = minCapture << (captureClasses - 1)
+)
 
-// capture keeps the first max bytes of a body and counts all of them.
+// getCapture returns an empty buffer of at least n bytes, from a pool when
+// n is at most maxPooledCapture.
+func getCapture(n int) *[]byte {
+	if n > maxPooledCapture {
+		b := make([]byte, 0, n)
+		return &b
+	}
+	class := 0
+	for minCapture<<class < n {
+		class++
+	}
+	if b, ok := captureBuffers[class].Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, minCapture<<class)
+	return &b
+}
+
+// putCapture returns a buffer from getCapture to its pool.
+func putCapture(b *[]byte) {
+	c := cap(*b)
+	if c < minCapture || c > maxPooledCapture || c&(c-1) != 0 {
+		return // not one of ours: left to the garbage collector
+	}
+	class := 0
+	for minCapture<<class < c {
+		class++
+	}
+	*b = (*b)[:0]
+	captureBuffers[class].Put(b)
+}
+
+// DefaultSpillThreshold is the default for Config.SpillThreshold.
+const DefaultSpillThreshold = 1 << 20
+
+// openSpills counts spill files not yet closed, and spillsMade every one
+// made, for the tests.
+var openSpills, spillsMade atomic.Int64
+
+// capture keeps the first max bytes of a body and counts all of them. It
+// holds them in memory up to spillAt bytes, then moves them to a temporary
+// file, unlinked at once, which it writes every later byte to; the record
+// reads them back from there (record.Source).
 type capture struct {
-	buf       *[]byte
+	buf       *[]byte // in memory; nil once spilled or released
+	file      *os.File
+	kept      int64 // bytes in buf or file
 	max       int64
 	n         int64
 	truncated bool
+	off       bool  // released or detached: count, keep nothing
+	spillAt   int64 // 0: never spill
+	dir       string
+	spillErr  error // why the body could not be kept whole
 }
 
-func newCapture(max int64) capture {
-	return capture{buf: captureBuffers.Get().(*[]byte), max: max}
+func (t *Tap) newCapture() capture {
+	return capture{max: t.cfg.MaxBody, spillAt: t.cfg.SpillThreshold, dir: t.cfg.TempDir}
 }
 
 func (c *capture) write(p []byte) {
 	c.n += int64(len(p))
-	if c.buf == nil {
+	if c.off {
 		return
 	}
-	room := c.max - int64(len(*c.buf))
+	room := c.max - c.kept
 	if int64(len(p)) > room {
 		p = p[:room]
 		c.truncated = true
 	}
+	if len(p) == 0 {
+		return
+	}
+	if c.file == nil && c.spillAt > 0 && c.kept+int64(len(p)) > c.spillAt {
+		c.spill()
+	}
+	if c.file != nil {
+		n, err := c.file.Write(p)
+		c.kept += int64(n)
+		if err != nil {
+			c.fail(err)
+		}
+		return
+	}
+	if c.buf == nil {
+		c.buf = getCapture(len(p))
+	}
+	if need := len(*c.buf) + len(p); need > cap(*c.buf) {
+		if need <= maxPooledCapture {
+			grown := getCapture(need)
+			*grown = append(*grown, *c.buf...)
+			putCapture(c.buf)
+			c.buf = grown
+		}
+	}
 	*c.buf = append(*c.buf, p...)
+	c.kept += int64(len(p))
+}
+
+// spill moves what is held in memory to a new temporary file. The file is
+// unlinked at once, so that nothing is left behind whatever happens; it
+// lives until closed.
+func (c *capture) spill() {
+	f, err := os.CreateTemp(c.dir, "llmtap-body-*")
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	openSpills.Add(1)
+	spillsMade.Add(1)
+	if err := os.Remove(f.Name()); err != nil {
+		_ = f.Close()
+		openSpills.Add(-1)
+		c.fail(err)
+		return
+	}
+	c.file = f
+	if c.buf != nil {
+		n, err := f.Write(*c.buf)
+		c.kept = int64(n)
+		putCapture(c.buf)
+		c.buf = nil
+		if err != nil {
+			c.fail(err)
+		}
+	}
+}
+
+// fail stops keeping bytes after a spill failure: the record keeps what
+// was kept before and says why the rest is missing.
+func (c *capture) fail(err error) {
+	if c.spillErr == nil {
+		c.spillErr = err
+	}
+	c.truncated = true
+	c.off = true // what was kept before stays readable
 }
 
 // body returns what was kept, for a record that is used before release.
 func (c *capture) body() record.Body {
 	b := record.Body{WireBytes: c.n, Truncated: c.truncated}
-	if c.buf != nil {
+	switch {
+	case c.file != nil:
+		b.Source = spillSource{f: c.file, size: c.kept}
+	case c.buf != nil:
 		b.Data = *c.buf
 	}
 	return b
 }
 
-// release returns the buffer to the pool; the capture keeps counting but
-// stops keeping bytes.
+// reader reads what was kept.
+func (c *capture) reader() io.Reader {
+	switch {
+	case c.file != nil:
+		return io.NewSectionReader(c.file, 0, c.kept)
+	case c.buf != nil:
+		return bytes.NewReader(*c.buf)
+	}
+	return eofReader{}
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// Write adds p to the capture; it never fails.
+func (c *capture) Write(p []byte) (int, error) {
+	c.write(p)
+	return len(p), nil
+}
+
+// release returns the buffer to the pool and closes the spill file; the
+// capture keeps counting but stops keeping bytes.
 func (c *capture) release() {
-	if c.buf == nil {
-		return
+	c.off = true
+	if c.buf != nil {
+		putCapture(c.buf)
+		c.buf = nil
 	}
-	if cap(*c.buf) <= maxPooledCapture {
-		*c.buf = (*c.buf)[:0]
-		captureBuffers.Put(c.buf)
+	if c.file != nil {
+		_ = c.file.Close()
+		openSpills.Add(-1)
+		c.file = nil
 	}
-	c.buf = nil
+}
+
+// detach hands the kept bytes over to a copy and leaves c counting only.
+func (c *capture) detach() capture {
+	d := *c
+	c.buf, c.file, c.off = nil, nil, true
+	return d
+}
+
+// spillSource is a spilled body as the record reads it.
+type spillSource struct {
+	f    *os.File
+	size int64
+}
+
+var _ record.Source = spillSource{}
+
+func (s spillSource) Size() int64 { return s.size }
+
+func (s spillSource) Open() (io.ReadCloser, error) {
+	return io.NopCloser(io.NewSectionReader(s.f, 0, s.size)), nil
 }
 
 // requestBody tees the client's request body into a capture. The Transport
@@ -112,9 +280,7 @@ func (b *requestBody) Close() error { return nil }
 func (b *requestBody) detach() capture {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := b.capture
-	b.capture.buf = nil
-	return c
+	return b.capture.detach()
 }
 
 // untouched reports whether nothing has been read yet.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/http/httptrace"
@@ -116,7 +117,7 @@ func (t *Tap) captureResponse(res *http.Response) error {
 		ex.quiet()
 		return nil
 	}
-	ex.resBody = &responseBody{rc: res.Body, ex: ex, capture: newCapture(t.cfg.MaxBody), timed: isStreamed(res)}
+	ex.resBody = &responseBody{rc: res.Body, ex: ex, capture: t.newCapture(), timed: isStreamed(res)}
 	res.Body = ex.resBody
 	return nil
 }
@@ -174,16 +175,13 @@ func (ex *exchange) finish() {
 		var reqCapture, resCapture capture
 		if b := ex.reqBody; b != nil {
 			reqCapture = b.detach()
-			rec.Request.Body = reqCapture.body()
 		}
 		contentEncoding := ""
 		if res := ex.res; res != nil {
 			rec.Response = &record.Response{Status: res.StatusCode, Headers: t.headers(res.Header, "")}
 			contentEncoding = res.Header.Get("Content-Encoding")
 			if b := ex.resBody; b != nil {
-				resCapture = b.capture
-				b.capture.buf = nil
-				rec.Response.Body = resCapture.body()
+				resCapture = b.capture.detach()
 				rec.Response.Timing = b.timing
 				if rec.Error == nil && !b.eof {
 					kind, _ := classify(ex.ctx, b.readErr, true)
@@ -195,16 +193,25 @@ func (ex *exchange) finish() {
 		t.pending <- struct{}{} // back-pressure once many records wait
 		t.inflight.Add(1)
 		go func() {
+			var decoded capture
 			defer func() {
 				reqCapture.release()
 				resCapture.release()
+				decoded.release()
 				<-t.pending
 				t.inflight.Done()
 			}()
+			rec.Request.Body = reqCapture.body()
 			if rec.Response != nil {
-				rec.Response.Body = t.decoded(rec.Response.Body, contentEncoding)
+				rec.Response.Body, decoded = t.decoded(&resCapture, contentEncoding)
 			}
-			if rec.Error == nil && (rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated) {
+			spillErr := errors.Join(reqCapture.spillErr, resCapture.spillErr, decoded.spillErr)
+			switch {
+			case rec.Error != nil:
+			case spillErr != nil:
+				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
+					Message: "a body could not be kept whole: " + spillErr.Error()}
+			case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
 				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
 					Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
 			}
@@ -215,24 +222,46 @@ func (ex *exchange) finish() {
 
 // decoded returns the body as the record keeps it: decoded when the
 // upstream compressed it, the wire bytes with the reason when that fails.
-func (t *Tap) decoded(b record.Body, contentEncoding string) record.Body {
+// The decoded bytes are captured like a body (kept up to MaxBody, spilled
+// past the threshold); the capture returned holds them, to be released
+// once the record is written. The wire capture is released once decoded.
+func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, capture) {
+	b := wire.body()
 	enc := strings.TrimSpace(strings.ToLower(contentEncoding))
-	if enc == "" || enc == "identity" || len(b.Data) == 0 {
-		return b
+	if enc == "" || enc == "identity" || wire.kept == 0 {
+		return b, capture{}
 	}
 	b.ContentEncoding = enc
-	out, truncated, err := decompress.Decode(enc, b.Data, t.cfg.MaxBody)
-	if err != nil && len(out) == 0 {
+	rd, err := decompress.NewReader(enc, wire.reader())
+	if err != nil {
 		b.DecodeError = err.Error()
-		return b
+		return b, capture{}
+	}
+	defer rd.Close()
+	out := t.newCapture()
+	bp := copyBuffers.Get()
+	// One byte past the limit tells "exactly MaxBody" from "more".
+	_, err = io.CopyBuffer(&out, io.LimitReader(rd, t.cfg.MaxBody+1), bp)
+	copyBuffers.Put(bp)
+	if out.truncated {
+		err = nil // as decompress.Decode: what lies past the limit does not matter
+	}
+	if err != nil && out.kept == 0 && out.spillErr == nil {
+		b.DecodeError = err.Error()
+		out.release()
+		return b, capture{}
 	}
 	if err != nil {
 		// A cut stream decodes up to the cut; say where it stopped.
 		b.DecodeError = err.Error()
 	}
-	b.Data = out
-	b.Truncated = b.Truncated || truncated
-	return b
+	d := out.body()
+	d.WireBytes = b.WireBytes
+	d.ContentEncoding = enc
+	d.DecodeError = b.DecodeError
+	d.Truncated = b.Truncated || out.truncated
+	wire.release()
+	return d, out
 }
 
 // headers returns h as the record keeps it: lower-case names, sorted,

@@ -44,7 +44,8 @@ var errUpstreamSilent = errors.New("upstream silent for too long")
 // Sink receives each finished record exactly once, from the exchange's own
 // goroutine, after the client has been answered. It may block
 // (back-pressure). It must not keep rec or any slice in it after returning:
-// the capture buffers go back to a pool.
+// the capture buffers go back to a pool, and a body's record.Source (a
+// large body, spilled to a temporary file) is closed.
 type Sink interface {
 	Record(rec *record.Record)
 }
@@ -68,6 +69,13 @@ type Config struct {
 	// MaxBody is the most bytes of each body kept in a record; the client
 	// always gets all of it. Zero or less: 64 MiB.
 	MaxBody int64
+	// SpillThreshold is how many bytes of a body are held in memory; a
+	// larger body is kept in a temporary file, unlinked at once, and read
+	// back into its record (issue 5). Zero: DefaultSpillThreshold (1 MiB);
+	// negative: never spill.
+	SpillThreshold int64
+	// TempDir is where bodies spill; empty: os.TempDir().
+	TempDir string
 	// RedactHeaders names extra headers whose values never reach a record.
 	RedactHeaders []string
 	// ErrorLog receives the tap's own problems. Nil: the log package's
@@ -114,6 +122,12 @@ func New(cfg Config) (*Tap, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	switch {
+	case cfg.SpillThreshold == 0:
+		cfg.SpillThreshold = DefaultSpillThreshold
+	case cfg.SpillThreshold < 0:
+		cfg.SpillThreshold = 0 // capture: 0 means never
 	}
 	if cfg.ErrorLog == nil {
 		cfg.ErrorLog = log.Default()
@@ -218,7 +232,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.cancel = cancel
 	ex.ctx = ctx
 	if r.Body != nil && r.Body != http.NoBody {
-		ex.reqBody = &requestBody{rc: r.Body, capture: newCapture(t.cfg.MaxBody)}
+		ex.reqBody = &requestBody{rc: r.Body, capture: t.newCapture()}
 		r.Body = ex.reqBody
 	}
 	r = r.WithContext(context.WithValue(ctx, exchangeKey{}, ex))

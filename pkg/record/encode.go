@@ -18,6 +18,15 @@ const TimeFormat = "2006-01-02T15:04:05.000000Z07:00"
 // not valid UTF-8 are base64, and strings that are not valid UTF-8 have each
 // bad byte replaced with U+FFFD (bodies are the only fields kept byte-exact).
 func (r *Record) AppendJSON(dst []byte) []byte {
+	e := encoder{buf: dst}
+	r.encode(&e)
+	return e.buf
+}
+
+// encode writes the record into e: into e.buf, flushed to e.w as it
+// grows when e.w is set.
+func (r *Record) encode(e *encoder) {
+	dst := e.buf
 	dst = append(dst, `{"v":`...)
 	dst = strconv.AppendInt(dst, Version, 10)
 	dst = appendKey(dst, "id")
@@ -50,7 +59,7 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 	dst = appendKey(dst, "request")
 	dst = append(dst, '{')
 	dst = appendHeaders(dst, r.Request.Headers)
-	dst = appendBody(dst, &r.Request.Body)
+	dst = e.body(dst, &r.Request.Body)
 	dst = append(dst, '}')
 
 	if res := r.Response; res != nil {
@@ -59,7 +68,7 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 		dst = strconv.AppendInt(dst, int64(res.Status), 10)
 		dst = append(dst, ',')
 		dst = appendHeaders(dst, res.Headers)
-		dst = appendBody(dst, &res.Body)
+		dst = e.body(dst, &res.Body)
 		if len(res.Timing) > 0 {
 			dst = appendKey(dst, "timing")
 			dst = append(dst, '[')
@@ -72,6 +81,9 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 				dst = append(dst, ',')
 				dst = appendMillis(dst, t.At)
 				dst = append(dst, ']')
+				if i&1023 == 1023 {
+					dst = e.spill(dst)
+				}
 			}
 			dst = append(dst, ']')
 		}
@@ -86,7 +98,7 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 		dst = appendString(dst, e.Message)
 		dst = append(dst, '}')
 	}
-	return append(dst, '}', '\n')
+	e.buf = append(dst, '}', '\n')
 }
 
 // appendKey appends `,"key":`; every key after "v" follows another field.
@@ -129,15 +141,20 @@ func appendBody(dst []byte, b *Body) []byte {
 		dst = appendKey(dst, "body_encoding")
 		dst = appendString(dst, enc)
 	}
+	return appendBodyTail(dst, b, b.DecodeError)
+}
+
+// appendBodyTail appends the fields that follow a body's value.
+func appendBodyTail(dst []byte, b *Body, decodeError string) []byte {
 	dst = appendKey(dst, "body_bytes")
 	dst = strconv.AppendInt(dst, b.WireBytes, 10)
 	if b.ContentEncoding != "" {
 		dst = appendKey(dst, "content_encoding")
 		dst = appendString(dst, b.ContentEncoding)
 	}
-	if b.DecodeError != "" {
+	if decodeError != "" {
 		dst = appendKey(dst, "decode_error")
-		dst = appendString(dst, b.DecodeError)
+		dst = appendString(dst, decodeError)
 	}
 	if b.Truncated {
 		dst = appendKey(dst, "truncated")
@@ -224,6 +241,12 @@ const hexDigits = "0123456789abcdef"
 // U+2029 are escaped; each invalid UTF-8 byte becomes U+FFFD.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendStringContent(dst, s)
+	return append(dst, '"')
+}
+
+// appendStringContent is appendString without the quotes.
+func appendStringContent(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -266,6 +289,5 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }

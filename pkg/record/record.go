@@ -7,6 +7,7 @@
 package record
 
 import (
+	"io"
 	"time"
 )
 
@@ -43,6 +44,10 @@ type Body struct {
 	// wire, or decoded when ContentEncoding is set and DecodeError is empty.
 	// At most the configured maximum is kept (see Truncated).
 	Data []byte
+	// Source, when set, holds the kept bytes instead of Data, for a body
+	// too large to hold in memory; Data is then ignored. WriteJSON streams
+	// it into the record (issue 5).
+	Source Source
 	// WireBytes counts every byte that crossed the wire, kept or not.
 	WireBytes int64
 	// Truncated reports that Data holds only the first part of the body.
@@ -53,6 +58,18 @@ type Body struct {
 	// DecodeError says why decoding failed. Data then holds what decoded
 	// before the failure (a cut stream), or the wire bytes when nothing did.
 	DecodeError string
+
+	plan *bodyPlan // how Source is encoded, once Prepare has chosen
+}
+
+// Source gives the bytes of a body kept outside memory, such as in a
+// temporary file.
+type Source interface {
+	// Size is the number of bytes Open yields.
+	Size() int64
+	// Open returns a new reader of the bytes from the start; it may be
+	// called more than once, and the readers are closed by the caller.
+	Open() (io.ReadCloser, error)
 }
 
 // Tick is one chunk read from upstream: where it started in the body and
