@@ -39,5 +39,9 @@ bench:
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
+## soak: 10,000 exchanges through llmtap with faults injected, then every record checked (see scripts/soak)
+soak:
+	$(GO) run ./scripts/soak
+
 clean:
 	rm -rf bin demo-out
