@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"net/http/httputil"
 	"os"
 	"sync"
@@ -255,25 +256,79 @@ func (s spillSource) Open() (io.ReadCloser, error) {
 type requestBody struct {
 	rc io.ReadCloser
 
+	// reading is held for each read of rc. A read that ends after the
+	// handler has returned can hit EOF while net/http reads the next request
+	// on the same connection, and net/http panics (invalid concurrent
+	// Body.Read, golang/go#46866); Close waits for it.
+	reading sync.Mutex
+
 	mu      sync.Mutex
 	capture capture
 	eof     bool
+	closed  bool  // Close was called: nothing more is read
+	err     error // the first read error that was not EOF: the client's fault
 }
 
+// closeWait bounds how long Close waits for a read in flight, so a client
+// that stalls mid-upload cannot hold the handler.
+const closeWait = 2 * time.Second
+
 func (b *requestBody) Read(p []byte) (int, error) {
+	b.reading.Lock()
+	defer b.reading.Unlock()
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	return b.read(p)
+}
+
+func (b *requestBody) read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.mu.Lock()
 	b.capture.write(p[:n])
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		b.eof = true
+	case err != nil && b.err == nil:
+		b.err = err
 	}
 	b.mu.Unlock()
 	return n, err
 }
 
-// Close does not close the client's body: the server does that after the
-// handler returns, and the record may still need the unread rest (drain).
-func (b *requestBody) Close() error { return nil }
+// Close ends reading, once a read in flight (from the Transport's
+// goroutine) has returned. The server closes the client's body itself after
+// the handler returns. The proxy closes the body before the handler returns.
+func (b *requestBody) Close() error {
+	markClosed := func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+	}
+	done := make(chan struct{})
+	go func() {
+		b.reading.Lock()
+		markClosed()
+		b.reading.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		markClosed()
+	}
+	return nil
+}
+
+// readErr is the error reading the client's body failed with, if any.
+func (b *requestBody) readErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
 
 // detach takes the capture away from the body: later reads, from a
 // Transport goroutine that outlives the exchange, pass through uncaptured.
@@ -291,10 +346,53 @@ func (b *requestBody) untouched() bool {
 }
 
 // drain reads what the upstream never took, so a record of a failed
-// exchange still shows the request. At most limit bytes are read.
+// exchange still shows the request. It runs in the handler, while the
+// client's body is still ours, past the Transport's Close. At most limit
+// bytes are read.
 func (b *requestBody) drain(limit int64) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(b, limit))
+	b.reading.Lock()
+	defer b.reading.Unlock()
+	_, _ = io.Copy(io.Discard, io.LimitReader(readerFunc(b.read), limit))
 }
+
+// finishUnread reads what the Transport left of the client's body, at most
+// limit bytes, into the capture, and reports whether the body then ended.
+//
+// With full duplex on (tap.go), net/http panics when a handler returns with
+// the body unread and its own post-handler discard then reaches the end
+// (invalid concurrent Body.Read: it starts a background read while it reads
+// the next request). Reading to the end inside the handler avoids that.
+func (b *requestBody) finishUnread(limit int64) (ended bool) {
+	b.reading.Lock()
+	defer b.reading.Unlock()
+	b.mu.Lock()
+	ended = b.eof || b.err != nil
+	b.mu.Unlock()
+	if ended {
+		return true // the usual case: the Transport read it all
+	}
+	buf := make([]byte, 32<<10)
+	for read := int64(0); read < limit; {
+		b.mu.Lock()
+		done := b.eof || b.err != nil
+		b.mu.Unlock()
+		if done {
+			break
+		}
+		n, err := b.read(buf[:min(int64(len(buf)), limit-read)])
+		read += int64(n)
+		if n == 0 && err == nil {
+			break // a reader that returns nothing must not spin this loop
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.eof || b.err != nil
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 // responseBody tees the upstream's response body into a capture, notes when
 // each chunk arrived, and keeps the silence timer from firing while bytes

@@ -80,12 +80,19 @@ func (t *Tap) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out.URL
 	out.Scheme = t.base.Scheme
 	out.Host = t.base.Host
-	out.User = t.base.User
 	out.RawPath = upstreamPath(t.basePath, pr.In.URL.EscapedPath())
 	out.Path, _ = url.PathUnescape(out.RawPath) // the server already rejected bad escapes
+	out.User = nil // never the userinfo of an absolute-form request target
 	out.RawQuery = joinQuery(t.base.RawQuery, pr.In.URL.RawQuery)
 	out.ForceQuery = false
 	pr.Out.Host = "" // send the upstream's host, as an API expects
+	if u := t.base.User; u != nil && pr.Out.Header.Get("Authorization") == "" {
+		// http.Transport ignores URL.User; a service behind basic auth
+		// (or a bare token in the URL) needs the header. The client's own
+		// Authorization, when it sends one, wins.
+		password, _ := u.Password()
+		pr.Out.SetBasicAuth(u.Username(), password)
+	}
 
 	// Rewrite mode strips these before calling us; a tap is transparent.
 	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -138,7 +145,17 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
 	ex.quiet()
 	kind, status := classify(r.Context(), err, false)
+	if ex.reqBody != nil {
+		if bodyErr := ex.reqBody.readErr(); bodyErr != nil {
+			// The client's body broke (malformed chunking, or the client
+			// hung up mid-upload): not the upstream's doing.
+			kind, status, err = record.KindClientCancelled, http.StatusBadRequest, bodyErr
+		}
+	}
 	msg := t.errorMessage(kind, err)
+	if status == http.StatusBadRequest {
+		msg = "llmtap: the request body could not be read: " + err.Error()
+	}
 	ex.err = &record.Error{Kind: kind, Message: msg}
 	if kind == record.KindUpstreamUnreachable && ex.reqBody != nil && ex.reqBody.untouched() {
 		ex.reqBody.drain(t.cfg.MaxBody)
@@ -185,6 +202,9 @@ func (ex *exchange) finish() {
 				rec.Response.Timing = b.timing
 				if rec.Error == nil && !b.eof {
 					kind, _ := classify(ex.ctx, b.readErr, true)
+					if ex.reqBody != nil && ex.reqBody.readErr() != nil {
+						kind = record.KindClientCancelled // the client's upload broke
+					}
 					rec.Error = &record.Error{Kind: kind, Message: t.errorMessage(kind, b.readErr)}
 				}
 			}

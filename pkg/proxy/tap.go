@@ -242,6 +242,14 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// record with everything received.
 	defer ex.finish()
 	t.rp.ServeHTTP(w, r)
+
+	if ex.reqBody != nil && !ex.reqBody.finishUnread(t.cfg.MaxBody) {
+		// Still more body after MaxBody: close the connection rather than
+		// let net/http read on past the handler (see finishUnread).
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}
 }
 
 // newID returns an id that sorts by start time: the start to the
