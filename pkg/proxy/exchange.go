@@ -82,7 +82,7 @@ func (t *Tap) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = t.base.Host
 	out.RawPath = upstreamPath(t.basePath, pr.In.URL.EscapedPath())
 	out.Path, _ = url.PathUnescape(out.RawPath) // the server already rejected bad escapes
-	out.User = nil // never the userinfo of an absolute-form request target
+	out.User = nil                              // never the userinfo of an absolute-form request target
 	out.RawQuery = joinQuery(t.base.RawQuery, pr.In.URL.RawQuery)
 	out.ForceQuery = false
 	pr.Out.Host = "" // send the upstream's host, as an API expects
