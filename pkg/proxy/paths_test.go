@@ -74,6 +74,21 @@ func forwardedURL(t *testing.T, upstream, target string) string {
 	return got
 }
 
+// TestNotesBug11CommonBasesKept: the original appended /v1 to every base,
+// dropped the base's query and doubled a repeated prefix; these rows of the
+// table are the cases it got wrong.
+func TestNotesBug11CommonBasesKept(t *testing.T) {
+	for _, tt := range []struct{ upstream, request, want string }{
+		{"https://h/v1beta/openai", "/chat/completions", "https://h/v1beta/openai/chat/completions"},
+		{"https://h/openai/deployments/gpt4o?api-version=2024-10-21", "/chat/completions", "https://h/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"},
+		{"https://h/api/v1", "/api/v1/models", "https://h/api/v1/models"},
+	} {
+		if got := forwardedURL(t, tt.upstream, tt.request); got != tt.want {
+			t.Errorf("%s + %s: upstream got %s, want %s", tt.upstream, tt.request, got, tt.want)
+		}
+	}
+}
+
 func TestParseUpstream(t *testing.T) {
 	for _, bad := range []string{"", "h/v1", "ftp://h/v1", "https://", "https://h/v1#frag", "://x"} {
 		if _, err := ParseUpstream(bad); err == nil {

@@ -68,7 +68,10 @@ func sameAsDirect(t *testing.T, h *harness, method, path string, body []byte, he
 	return via
 }
 
-func TestJSONExchange(t *testing.T) {
+// TestNotesBug7JSONExchangeRecordedWithTimings: a record carries start, end,
+// duration, time to first byte and byte counts (the original had none), and
+// every other field of the contract.
+func TestNotesBug7JSONExchangeRecordedWithTimings(t *testing.T) {
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -108,7 +111,10 @@ func TestJSONExchange(t *testing.T) {
 	}
 }
 
-func TestSSEStreamWithToolCalls(t *testing.T) {
+// TestNotesBug4SSEStreamWithToolCalls: multibyte characters and tool-call
+// arguments split across chunks are recorded exactly as sent (the original
+// decoded each chunk on its own and corrupted split characters).
+func TestNotesBug4SSEStreamWithToolCalls(t *testing.T) {
 	h := newHarness(t, streamHandler(sseToolStream, 0))
 	via := sameAsDirect(t, h, "POST", "/v1/chat/completions", []byte(`{"stream":true}`), nil)
 	r := h.sink.wait(t, 1)[0]
@@ -343,7 +349,10 @@ func TestUpstreamUnreachable(t *testing.T) {
 	}
 }
 
-func TestUpstreamSilence(t *testing.T) {
+// TestNotesBug13UpstreamSilenceAnswered504AndRecorded: a silent upstream gets
+// a 504 in the OpenAI error shape with a message that says why (the original
+// answered 502 with an empty detail), and the record says upstream_timeout.
+func TestNotesBug13UpstreamSilenceAnswered504AndRecorded(t *testing.T) {
 	t.Run("before headers: 504", func(t *testing.T) {
 		h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body) // the server notices a closed connection only once the body is read

@@ -278,10 +278,10 @@ func TestSpillFilesClosedOnFailures(t *testing.T) {
 	checkNoSpills(t, dir)
 }
 
-// TestBigStreamMemory streams 50 MB through the Tap, recorded whole by a
+// TestNotesBug6BigStreamMemoryBounded streams 50 MB through the Tap, recorded whole by a
 // LineSink over a jsonl.Writer, and checks that the heap stays far below
 // the body's size (issue 5: under 16 MB of added RSS).
-func TestBigStreamMemory(t *testing.T) {
+func TestNotesBug6BigStreamMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 MB stream")
 	}

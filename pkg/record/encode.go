@@ -221,24 +221,25 @@ func trimPartialRune(b []byte) []byte {
 	return b
 }
 
-// escapeLineSeparators rewrites raw U+2028 and U+2029 in the JSON that starts
-// at from as \u2028 and \u2029: readers that split lines on every Unicode line
+// escapeLineSeparators rewrites raw U+2028, U+2029 and U+0085 (NEL) in the
+// JSON that starts at from as \u2028, \u2029 and \u0085: readers that split lines on every Unicode line
 // separator (Python's str.splitlines) would otherwise cut the record in two
 // (NOTES bug 15). In valid JSON these can only occur inside strings, where the
 // escape means the same character.
 func escapeLineSeparators(b []byte, from int) []byte {
-	if !bytes.Contains(b[from:], []byte("\u2028")) && !bytes.Contains(b[from:], []byte("\u2029")) {
+	if !bytes.Contains(b[from:], []byte("\u2028")) && !bytes.Contains(b[from:], []byte("\u2029")) && !bytes.Contains(b[from:], []byte("\u0085")) {
 		return b
 	}
 	tail := bytes.ReplaceAll(b[from:], []byte("\u2028"), []byte(`\u2028`))
 	tail = bytes.ReplaceAll(tail, []byte("\u2029"), []byte(`\u2029`))
+	tail = bytes.ReplaceAll(tail, []byte("\u0085"), []byte(`\u0085`))
 	return append(b[:from], tail...)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Control characters, U+2028 and
-// U+2029 are escaped; each invalid UTF-8 byte becomes U+FFFD.
+// appendString appends s as a JSON string. Control characters, U+2028,
+// U+2029 and U+0085 are escaped; each invalid UTF-8 byte becomes U+FFFD.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	dst = appendStringContent(dst, s)
@@ -280,9 +281,9 @@ func appendStringContent(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
+		if r == '\u2028' || r == '\u2029' || r == '\u0085' {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 			i += size
 			start = i
 			continue

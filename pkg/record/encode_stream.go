@@ -361,7 +361,7 @@ func (u *utf8Scan) end() {
 }
 
 // compactor drops the whitespace outside strings from valid JSON given in
-// chunks that end on character boundaries, and escapes U+2028 and U+2029,
+// chunks that end on character boundaries, and escapes U+2028, U+2029 and U+0085,
 // giving what json.Compact and escapeLineSeparators give.
 type compactor struct {
 	inString, escaped bool
@@ -392,6 +392,11 @@ func (c *compactor) append(dst, p []byte) []byte {
 			dst = append(dst, p[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[p[i+2]&0xf])
 			i += 2
+			start = i + 1
+		case b == 0xC2 && i+1 < len(p) && p[i+1] == 0x85:
+			dst = append(dst, p[start:i]...)
+			dst = append(dst, `\u0085`...)
+			i++
 			start = i + 1
 		}
 	}

@@ -112,6 +112,8 @@ var streamBodies = []struct {
 	{"json compacted", "{ \"b\" : 1,\n \"a\" : [1, 2, {\"x\" :\t\"y z\"}] }", false},
 	{"json escapes and spaces in strings", `{"s" : "\u00e9\n \" \\ ", "t":"a b"}`, false},
 	{"json line separators", "{\"s\":\"a\u2028b\u2029c\u2028\"}", false},
+	{"json NEL", "{\"s\":\"a\u0085b\"}\n", false},
+	{"text NEL", "data: \u0085\u0085x\n\n", false},
 	{"json scalars", " 42 ", false},
 	{"json numbers", `[0, -0.5e+10, 1E3, 12.25, -7]`, false},
 	{"json literals", `[true,false,null]`, false},

@@ -249,3 +249,38 @@ func replaceInvalid(s string) string {
 	}
 	return b.String()
 }
+
+// TestNotesBug15LineSeparatorsNeverSplitARecord: a reader that splits lines
+// on every Unicode line break (Python's str.splitlines) still sees one line
+// per record: U+2028, U+2029 and U+0085 are written escaped, in text and in
+// embedded JSON bodies alike, and decode back to the same characters.
+func TestNotesBug15LineSeparatorsNeverSplitARecord(t *testing.T) {
+	for _, body := range []string{
+		"data: {\"delta\":\"before\u2028after\u0085x\u2029\"}\n\n",
+		"{\"content\":\"before\u2028after\u0085x\u2029\"}",
+	} {
+		r := &Record{Response: &Response{Status: 200, Body: Body{Data: []byte(body), WireBytes: int64(len(body))}}}
+		line := r.AppendJSON(nil)
+		for _, sep := range []string{"\u2028", "\u2029", "\u0085", "\x1c", "\x1d", "\x1e", "\v", "\f", "\r"} {
+			if bytes.Contains(line, []byte(sep)) {
+				t.Errorf("raw %q in %s", sep, line)
+			}
+		}
+		var got struct {
+			Response struct {
+				Body json.RawMessage `json:"body"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatal(err)
+		}
+		var s string
+		if json.Unmarshal(got.Response.Body, &s) == nil {
+			if s != body {
+				t.Errorf("text body decoded to %q", s)
+			}
+		} else if !strings.Contains(string(got.Response.Body), `before\u2028after\u0085x\u2029`) {
+			t.Errorf("json body %s", got.Response.Body)
+		}
+	}
+}
