@@ -403,7 +403,11 @@ func (g *grepRun) file(rd *jsonl.Reader) error {
 		}
 		sel, err := c.matcher.Match(line)
 		if err != nil {
-			fmt.Fprintf(g.stderr, "llmgrep: %s: %v\n", rd.Pos(), err)
+			reason := err.Error()
+			if rd.Unterminated() {
+				reason = "truncated last line (no newline at the end): " + reason
+			}
+			fmt.Fprintf(g.stderr, "llmgrep: %s: %s\n", rd.Pos(), reason)
 			continue
 		}
 		if sel {

@@ -145,8 +145,7 @@ type mdRun struct {
 // line was skipped, and an error when reading the input or writing the
 // output failed.
 func (m *mdRun) file(in io.Reader, name string) (int, error) {
-	tail := &lastByte{r: in}
-	rd := jsonl.NewReader(tail, name)
+	rd := jsonl.NewReader(in, name)
 	status := clikit.ExitOK
 	for {
 		line, err := rd.Next()
@@ -160,7 +159,7 @@ func (m *mdRun) file(in io.Reader, name string) (int, error) {
 			continue
 		}
 		if reason := m.line(line); reason != "" {
-			if rd.Buffered() == 0 && tail.last != '\n' {
+			if rd.Unterminated() {
 				reason = "truncated last line (no newline at the end): " + reason
 			}
 			fmt.Fprintf(m.stderr, "llmmd: %s: %s\n", rd.Pos(), reason)
@@ -175,19 +174,22 @@ func (m *mdRun) file(in io.Reader, name string) (int, error) {
 	}
 }
 
-// line renders one line; it returns why the line was skipped, or "".
-// A failed write is noticed at the flush that follows.
+// line renders one line; it returns a warning, or "": why the line was
+// skipped, or which body of a rendered record could not be read. A failed
+// write is noticed at the flush that follows.
 func (m *mdRun) line(line []byte) string {
-	v, err := m.p.ParseBytes(line)
-	if err != nil {
-		return "not JSON: " + err.Error()
-	}
-	view, err := record.NewView(v)
+	view, err := record.ParseLine(&m.p, line)
 	if err != nil {
 		return err.Error()
 	}
+	warning := ""
+	for _, part := range []string{"request", "response"} {
+		if _, err := view.BodyBytes(part); err != nil && warning == "" {
+			warning = part + " body not shown: " + err.Error()
+		}
+	}
 	_ = m.r.Render(view, provider.Parse(view))
-	return ""
+	return warning
 }
 
 func blank(line []byte) bool {
@@ -197,21 +199,6 @@ func blank(line []byte) bool {
 		}
 	}
 	return true
-}
-
-// lastByte remembers the last byte read from an input, so that a line the
-// reader returned at the end of the input can be told to be unterminated.
-type lastByte struct {
-	r    io.Reader
-	last byte
-}
-
-func (l *lastByte) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	if n > 0 {
-		l.last = p[n-1]
-	}
-	return n, err
 }
 
 // isBrokenPipe reports a reader of stdout that went away (llmmd | head):

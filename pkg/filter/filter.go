@@ -385,15 +385,11 @@ func (m *Matcher) Match(ln []byte) (bool, error) {
 	if !m.invert && !m.precheck(ln) && framed(ln) {
 		return false, nil
 	}
-	v, err := m.p.ParseBytes(ln)
-	if err != nil {
-		return false, &BadLineError{"not JSON: " + err.Error()}
-	}
-	view, err := record.NewView(v)
+	view, err := record.ParseLine(&m.p, ln)
 	if err != nil {
 		return false, &BadLineError{err.Error()}
 	}
-	m.cur = line{v: v, view: view}
+	m.cur = line{v: view.Value(), view: view}
 	m.parsed = true
 	for _, p := range m.preds {
 		if !p(&m.cur) {

@@ -21,6 +21,9 @@ type Reader struct {
 	line int
 	long []byte // gathers a line longer than br's buffer; reused
 	err  error  // sticky: returned by every Next after the input ended
+	// unterminated: the line Next returned last had no '\n' (the input
+	// ended inside it: a log cut by a crash, or still being written).
+	unterminated bool
 }
 
 // NewReader returns a Reader of r, called name in messages; the name "-"
@@ -58,6 +61,7 @@ func (r *Reader) Next() ([]byte, error) {
 		}
 		b = r.long
 	}
+	r.unterminated = err != nil
 	switch {
 	case err == nil:
 		r.line++
@@ -76,6 +80,10 @@ func (r *Reader) Next() ([]byte, error) {
 // Line returns the number, from 1, of the line Next returned last; 0
 // before the first.
 func (r *Reader) Line() int { return r.line }
+
+// Unterminated reports whether the line Next returned last ended the input
+// without a newline, so a caller can say a bad last line was cut short.
+func (r *Reader) Unterminated() bool { return r.unterminated }
 
 // Name returns the input's name as messages show it.
 func (r *Reader) Name() string { return r.name }

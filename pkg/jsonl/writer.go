@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sync"
 	"syscall"
 )
@@ -31,6 +32,14 @@ type Options struct {
 // goroutine owns the output and its buffer, so lines never interleave and a
 // caller never waits on the disk, only on a full queue. The output is
 // flushed whenever the queue is empty: at once when idle, batched under load.
+//
+// A failed write (a full disk) can leave part of a line behind. When the
+// output is a regular file (an *os.File, or anything with the same Stat and
+// Truncate), the Writer cuts the file back to the end of its last whole
+// line, so a reader sees only whole lines; if that cut fails too, the
+// failure says so. A pipe or a terminal cannot be taken back: its reader
+// may see a last line without its '\n', which llmmd and llmgrep report as
+// a truncated last line.
 type Writer struct {
 	open  func() (io.WriteCloser, error)
 	opts  Options
@@ -169,7 +178,8 @@ func (w *Writer) setFailure(err error) {
 // that no Write blocks forever, and writes nothing more.
 func (w *Writer) run(out io.WriteCloser) {
 	defer close(w.done)
-	bw := bufio.NewWriterSize(out, 64<<10)
+	mark := newLineMark(out)
+	bw := bufio.NewWriterSize(mark, 64<<10)
 	var failed bool
 	fail := func(err error) {
 		if !failed {
@@ -177,14 +187,27 @@ func (w *Writer) run(out io.WriteCloser) {
 			w.setFailure(err)
 		}
 	}
+	// failOutput is fail for a failed write: it first cuts the partial
+	// line the write may have left.
+	failOutput := func(err error) {
+		if failed {
+			return
+		}
+		err = fmt.Errorf("write output: %w", err)
+		if cerr := mark.cut(); cerr != nil {
+			err = fmt.Errorf("%w (and cutting the partial line it left failed: %v)", err, cerr)
+		}
+		fail(err)
+	}
 	flush := func() {
 		if failed {
 			return
 		}
 		if err := bw.Flush(); err != nil {
-			fail(fmt.Errorf("write output: %w", err))
+			failOutput(err)
 			return
 		}
+		mark.update()
 		if w.opts.Fsync {
 			if s, ok := out.(interface{ Sync() error }); ok {
 				if err := s.Sync(); err != nil && !isNotSyncable(err) {
@@ -200,25 +223,30 @@ func (w *Writer) run(out io.WriteCloser) {
 				return
 			}
 			ow := &outputWriter{w: bw}
-			if err := it.fn(ow); err != nil {
+			err := it.fn(ow)
+			if err == nil {
+				mark.line(ow.n)
+			} else {
 				if ow.err == nil {
 					// End the partial line and flush, so that the lines
 					// before it reach the output; then stop.
 					_ = bw.WriteByte('\n')
+					mark.line(ow.n + 1)
 					if ferr := bw.Flush(); ferr != nil {
-						fail(fmt.Errorf("write output: %w", ferr))
+						failOutput(ferr)
 					}
 					fail(fmt.Errorf("write record: %w", err))
 				} else {
-					fail(fmt.Errorf("write output: %w", ow.err))
+					failOutput(ow.err)
 				}
 			}
 			it.done <- w.failure()
 			return
 		}
 		if !failed {
+			mark.line(len(it.line))
 			if _, err := bw.Write(it.line); err != nil {
-				fail(fmt.Errorf("write output: %w", err))
+				failOutput(err)
 			}
 		}
 		if w.opts.Release != nil {
@@ -266,7 +294,8 @@ func (w *Writer) run(out io.WriteCloser) {
 				continue
 			}
 			out = next
-			bw.Reset(out)
+			mark = newLineMark(out)
+			bw.Reset(mark)
 			reply <- nil
 		}
 	}
@@ -276,6 +305,7 @@ func (w *Writer) run(out io.WriteCloser) {
 // whether a failure was the output's.
 type outputWriter struct {
 	w   *bufio.Writer
+	n   int // bytes written
 	err error
 }
 
@@ -284,10 +314,96 @@ func (o *outputWriter) Write(p []byte) (int, error) {
 		return 0, o.err
 	}
 	n, err := o.w.Write(p)
+	o.n += n
 	if err != nil {
 		o.err = err
 	}
 	return n, err
+}
+
+// truncatable is an output that a failed write can be taken back from: a
+// regular file (*os.File), or a test's stand-in for one.
+type truncatable interface {
+	Stat() (fs.FileInfo, error)
+	Truncate(size int64) error
+}
+
+// lineMark stands between the buffer and the output and knows where the
+// last whole line the output took ends, so that a failed write can cut back
+// what it left of a line. It tracks this only for a regular file.
+type lineMark struct {
+	out io.Writer
+	f   truncatable // nil: the output cannot be cut (pipe, terminal, device)
+	// size is the file's size at the last flush, which ends on a whole
+	// line; the offsets below count from it.
+	size    int64
+	written int64   // bytes the output took
+	queued  int64   // bytes given to the buffer
+	ends    []int64 // where the lines given to the buffer end
+}
+
+func newLineMark(out io.Writer) *lineMark {
+	m := &lineMark{out: out}
+	if f, ok := out.(truncatable); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			m.f, m.size = f, fi.Size()
+		}
+	}
+	return m
+}
+
+// Write writes to the output and counts what it took.
+func (m *lineMark) Write(p []byte) (int, error) {
+	n, err := m.out.Write(p)
+	m.written += int64(n)
+	return n, err
+}
+
+// line notes a whole line of n bytes given to the buffer.
+func (m *lineMark) line(n int) {
+	if m.f == nil {
+		return
+	}
+	m.queued += int64(n)
+	m.ends = append(m.ends, m.queued)
+}
+
+// update takes the size after a flush. If it cannot be taken, the file is
+// no longer cut: cutting to an older size could lose whole lines.
+func (m *lineMark) update() {
+	if m.f == nil || m.queued == 0 {
+		return
+	}
+	fi, err := m.f.Stat()
+	if err != nil {
+		m.f = nil
+		return
+	}
+	m.size, m.written, m.queued, m.ends = fi.Size(), 0, 0, m.ends[:0]
+}
+
+// cut truncates the file after the last whole line the output took, if a
+// write went past it. A file that is now no longer than that (cut by
+// someone else, as logrotate's copytruncate does) is left alone.
+func (m *lineMark) cut() error {
+	if m.f == nil {
+		return nil
+	}
+	end := int64(0)
+	for i := len(m.ends) - 1; i >= 0; i-- {
+		if m.ends[i] <= m.written {
+			end = m.ends[i]
+			break
+		}
+	}
+	fi, err := m.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() <= m.size+end {
+		return nil
+	}
+	return m.f.Truncate(m.size + end)
 }
 
 // isNotSyncable reports errors from syncing a pipe or terminal, which have

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -30,6 +31,26 @@ func NewView(v *fastjson.Value) (View, error) {
 		return View{}, ErrNotRecord
 	}
 	return View{v: v}, nil
+}
+
+// maxParseError bounds the parse error ParseLine reports: fastjson repeats
+// its context once per nesting level, which for a deeply nested line makes a
+// warning of many kilobytes.
+const maxParseError = 160
+
+// ParseLine parses one JSONL line with p and returns a view of the record.
+// Its error says briefly why the line is not one: "not JSON: …" or
+// ErrNotRecord. The view lives until p parses again.
+func ParseLine(p *fastjson.Parser, line []byte) (View, error) {
+	v, err := p.ParseBytes(line)
+	if err != nil {
+		msg := err.Error()
+		if len(msg) > maxParseError {
+			msg = strings.ToValidUTF8(msg[:maxParseError], "") + "…"
+		}
+		return View{}, errors.New("not JSON: " + msg)
+	}
+	return NewView(v)
 }
 
 // Value is the whole record, for fields the view has no method for.
