@@ -398,7 +398,7 @@ func (g *grepRun) file(rd *jsonl.Reader) error {
 		if err != nil {
 			return err
 		}
-		if blank(line) {
+		if jsonl.Blank(line) {
 			continue
 		}
 		sel, err := c.matcher.Match(line)
@@ -456,11 +456,3 @@ func (g *grepRun) file(rd *jsonl.Reader) error {
 	return nil
 }
 
-func blank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\t' && c != '\r' {
-			return false
-		}
-	}
-	return true
-}

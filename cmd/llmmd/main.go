@@ -155,7 +155,7 @@ func (m *mdRun) file(in io.Reader, name string) (int, error) {
 		if err != nil {
 			return status, err
 		}
-		if blank(line) {
+		if jsonl.Blank(line) {
 			continue
 		}
 		if reason := m.line(line); reason != "" {
@@ -190,15 +190,6 @@ func (m *mdRun) line(line []byte) string {
 	}
 	_ = m.r.Render(view, provider.Parse(view))
 	return warning
-}
-
-func blank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\t' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 // isBrokenPipe reports a reader of stdout that went away (llmmd | head):

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -87,8 +88,8 @@ func cutOp(s string) (op cmpOp, rest string, ok bool) {
 	return 0, s, false
 }
 
-// compareInts applies op (not a regex op) to a and b.
-func compareInts(op cmpOp, a, b int) bool {
+// compare applies op (not a regex op) to a and b.
+func compare[T cmp.Ordered](op cmpOp, a, b T) bool {
 	switch op {
 	case opEq:
 		return a == b
@@ -143,7 +144,7 @@ func (e statusExpr) match(status int) bool {
 		in := status/100 == e.class
 		return in == (e.op == opEq)
 	}
-	return compareInts(e.op, status, e.code)
+	return compare(e.op, status, e.code)
 }
 
 // parseDuration reads a --slower, --faster or --ttfb-over value.

@@ -373,28 +373,14 @@ func (w *where) order(v *fastjson.Value) bool {
 	switch v.Type() {
 	case fastjson.TypeNumber:
 		f, err := v.Float64()
-		return err == nil && w.val.kind == litNumber && compareFloats(w.op, f, w.val.num)
+		return err == nil && w.val.kind == litNumber && compare(w.op, f, w.val.num)
 	case fastjson.TypeString:
 		s, _ := v.StringBytes()
 		if w.val.kind == litNumber && isNumber(b2s(s)) {
 			f, _ := strconv.ParseFloat(b2s(s), 64)
-			return compareFloats(w.op, f, w.val.num)
+			return compare(w.op, f, w.val.num)
 		}
-		return compareInts(w.op, strings.Compare(b2s(s), w.val.text), 0)
-	}
-	return false
-}
-
-func compareFloats(op cmpOp, a, b float64) bool {
-	switch op {
-	case opLt:
-		return a < b
-	case opLe:
-		return a <= b
-	case opGt:
-		return a > b
-	case opGe:
-		return a >= b
+		return compare(w.op, strings.Compare(b2s(s), w.val.text), 0)
 	}
 	return false
 }

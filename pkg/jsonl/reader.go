@@ -97,3 +97,14 @@ func (r *Reader) Pos() string { return r.name + ":" + strconv.Itoa(r.line) }
 // caller writing output should flush it first: a live pipe then sees each
 // result at once, and a big file still gets large writes.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
+
+// Blank reports whether a line holds only spaces, tabs and a CR: readers of
+// records skip such lines without a warning.
+func Blank(line []byte) bool {
+	for _, c := range line {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
