@@ -31,9 +31,11 @@ $(STATICCHECK):
 demo: build
 	scripts/demo.sh
 
-## bench: llmtap against the upstream direct, a bare Go reverse proxy, nginx and the original script
+## bench: llmtap against the upstream direct, a bare Go reverse proxy, nginx and the original script,
+## then llmgrep against jq on a 200 MB file (about 3 + 1 minutes on 2 cores; see BENCHMARKS.md)
 bench:
 	scripts/bench.sh
+	scripts/bench-grep.sh 200
 
 ## fuzz: each fuzz target for FUZZTIME (default 10s): make fuzz FUZZTIME=5m
 fuzz:

@@ -455,4 +455,3 @@ func (g *grepRun) file(rd *jsonl.Reader) error {
 	}
 	return nil
 }
-
