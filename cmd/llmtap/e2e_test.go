@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -833,5 +835,52 @@ func TestE2ENoSecrets(t *testing.T) {
 		if r.URL.Path != "/v1/chat/completions" {
 			t.Errorf("upstream got path %q", r.URL.Path)
 		}
+	}
+}
+
+// TestE2ESlowHeadersCutOff: a client that sends its request headers a byte
+// at a time is disconnected after --header-timeout, and nothing is forwarded
+// or recorded.
+func TestE2ESlowHeadersCutOff(t *testing.T) {
+	var forwarded atomic.Int32
+	up := upstream(t, func(*http.Request) { forwarded.Add(1) })
+	file := filepath.Join(t.TempDir(), "raw.jsonl")
+	p := startTap(t, nil, "--upstream", up.URL+"/v1", "--port", "0", "-o", file, "--header-timeout", "500ms")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	request := "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 100) + "\r\n\r\n"
+	var cut bool
+	for i := 0; i < len(request) && time.Since(start) < 5*time.Second; i++ {
+		if _, err := conn.Write([]byte{request[i]}); err != nil {
+			cut = true
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !cut {
+		// The server may have closed without our write noticing yet: a read tells.
+		_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 512)
+		n, err := conn.Read(buf)
+		var nerr net.Error
+		timedOut := errors.As(err, &nerr) && nerr.Timeout() // still open: not cut
+		cut = err != nil && !timedOut || strings.Contains(string(buf[:n]), "408")
+	}
+	if !cut {
+		t.Fatalf("a client trickling headers for %v was not cut off", time.Since(start))
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("cut off after %v, want about the 500ms header timeout", d)
+	}
+	p.stop()
+	if forwarded.Load() != 0 {
+		t.Errorf("%d requests forwarded", forwarded.Load())
+	}
+	if recs := readRecords(t, file); len(recs) != 0 {
+		t.Errorf("%d records, want none", len(recs))
 	}
 }

@@ -48,6 +48,7 @@ type cli struct {
 
 	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0 disables it. Bare numbers are seconds. Default: ${default}."`
 	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream (502 after it). Default: ${default}."`
+	HeaderTimeout   clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest a client may take to send its request headers; a client that trickles them is disconnected. Default: ${default}."`
 	Grace           clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"On SIGINT/SIGTERM, how long in-flight exchanges may run before they are cut (and recorded with error.kind shutdown). Default: ${default}."`
 
 	Output       string       `short:"o" default:"-" placeholder:"FILE" env:"LLMTAP_OUTPUT" group:"Recording" help:"Append records to FILE; - is stdout. SIGHUP reopens it."`
@@ -143,7 +144,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	base, cancelBase := context.WithCancelCause(context.Background())
 	srv := &http.Server{
 		Handler:           proxy.WithHealth(tap, map[string]string{"upstream": tap.Upstream(), "output": output}),
-		ReadHeaderTimeout: 10 * time.Second, // a client trickling headers cannot hold a connection
+		ReadHeaderTimeout: c.HeaderTimeout.Duration(), // a client trickling headers cannot hold a connection
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          logger,
 		BaseContext:       func(net.Listener) context.Context { return base },
