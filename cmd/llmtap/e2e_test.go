@@ -676,6 +676,28 @@ func TestE2EOutputFails(t *testing.T) {
 	}
 }
 
+// TestE2EPipeReaderGone: with stdout a pipe whose reader has gone
+// (llmtap | head -1 after head exits), the next record's write fails:
+// llmtap says so on stderr and exits 1, not killed silently by SIGPIPE.
+func TestE2EPipeReaderGone(t *testing.T) {
+	up := upstream(t, nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close() // the reader is gone before anything is written
+	p := startTap(t, w, "--upstream", up.URL+"/v1", "--port", "0")
+	_ = w.Close() // the child holds its own copy
+	c := newClient(t)
+	send(t, c, p.base, req{"POST", "/v1/chat/completions", chatBody, nil})
+	if code := p.wait(patience); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if s := p.stderr.String(); !strings.Contains(s, "broken pipe") {
+		t.Errorf("stderr does not say what failed:\n%s", s)
+	}
+}
+
 // TestE2ELogDir: --log-dir creates the directory (and its parents) and
 // records to one new proxy-*.jsonl in it.
 func TestE2ELogDir(t *testing.T) {

@@ -85,6 +85,9 @@ func main() {
 	clikit.Parse(&c, "llmtap", description, version)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// With SIGPIPE handled, a write to stdout whose reader has gone fails with
+	// EPIPE, which llmtap reports, instead of killing it without a word.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(c.run(os.Stdout, os.Stderr, sigs))
 }
 
