@@ -176,6 +176,7 @@ func TestFlags(t *testing.T) {
 			Port:            8000,
 			UpstreamTimeout: clikit.Seconds(300 * time.Second),
 			ConnectTimeout:  clikit.Seconds(10 * time.Second),
+			HeaderTimeout:   clikit.Seconds(10 * time.Second),
 			Grace:           clikit.Seconds(10 * time.Second),
 			Output:          "-",
 			MaxBody:         64 << 20,
