@@ -39,7 +39,9 @@ Exit status: 0 when every line was rendered, 1 when a line was skipped or output
 type cli struct {
 	clikit.Common
 
-	Files []string `arg:"" optional:"" type:"existingfile" placeholder:"FILE" help:"JSONL files of llmtap records, read in order; - or none reads stdin."`
+	// Not type:"existingfile": that makes each path absolute, and warnings
+	// should name a file as the user gave it.
+	Files []string `arg:"" optional:"" placeholder:"FILE" help:"JSONL files of llmtap records, read in order; - or none reads stdin."`
 
 	Full        bool `group:"Transcript" help:"Show every request whole, instead of only the messages it adds to the conversation it continues."`
 	NoSystem    bool `group:"Transcript" help:"Leave out system and developer messages."`
@@ -51,6 +53,16 @@ type cli struct {
 func (c *cli) Validate() error {
 	if c.MaxChars < 0 {
 		return errors.New("--max-chars: must not be negative")
+	}
+	for _, f := range c.Files {
+		if f == "-" {
+			continue
+		}
+		if info, err := os.Stat(f); err != nil {
+			return err
+		} else if info.IsDir() {
+			return fmt.Errorf("%s: is a directory", f)
+		}
 	}
 	return nil
 }
