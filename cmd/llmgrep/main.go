@@ -218,10 +218,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// exit carries an exit status out of kong (--help, --version, a usage
-// error) to run.
-type exit int
-
 // run parses args and filters; it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runAt(time.Time{}, args, stdin, stdout, stderr)
@@ -229,24 +225,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // runAt is run with the time relative --since and --until count from
 // (zero: now), for tests.
-func runAt(now time.Time, args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
-	defer func() {
-		switch e := recover().(type) {
-		case nil:
-		case exit:
-			status = int(e)
-		default:
-			panic(e)
-		}
-	}()
+func runAt(now time.Time, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := cli{now: now}
-	parser, err := kong.New(&c, clikit.Options("llmgrep", description, version, stdout, stderr, func(code int) { panic(exit(code)) })...)
-	if err != nil {
-		fmt.Fprintf(stderr, "llmgrep: %v\n", err)
-		return clikit.ExitUsage
-	}
-	if _, err := parser.Parse(permute(args, parser.Model.AllFlags(false))); err != nil {
-		parser.FatalIfErrorf(err) // "llmgrep: error: …" on stderr, exit 2
+	reorder := func(k *kong.Kong, args []string) []string { return permute(args, k.Model.AllFlags(false)) }
+	if status, stop := clikit.ParseArgs(&c, "llmgrep", description, version, args, stdout, stderr, reorder); stop {
+		return status
 	}
 	return c.run(stdin, stdout, stderr)
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/alecthomas/kong"
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
@@ -71,29 +70,11 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// exit carries an exit status out of kong (--help, --version, a usage
-// error) to run.
-type exit int
-
 // run parses args and renders; it returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) {
-	defer func() {
-		switch e := recover().(type) {
-		case nil:
-		case exit:
-			status = int(e)
-		default:
-			panic(e)
-		}
-	}()
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var c cli
-	parser, err := kong.New(&c, clikit.Options("llmmd", description, version, stdout, stderr, func(code int) { panic(exit(code)) })...)
-	if err != nil {
-		fmt.Fprintf(stderr, "llmmd: %v\n", err)
-		return clikit.ExitUsage
-	}
-	if _, err := parser.Parse(args); err != nil {
-		parser.FatalIfErrorf(err) // "llmmd: error: …" on stderr, exit 2
+	if status, stop := clikit.ParseArgs(&c, "llmmd", description, version, args, stdout, stderr, nil); stop {
+		return status
 	}
 	return c.run(stdin, stdout, stderr)
 }

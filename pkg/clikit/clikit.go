@@ -54,19 +54,45 @@ func Options(name, description, version string, stdout, stderr io.Writer, exit f
 
 // Parse parses os.Args into cli with Options, exiting on --help, --version
 // or a usage error.
-// Every parse error, including a bad value in an environment variable,
-// exits 2.
-func Parse(cli any, name, description, version string) *kong.Context {
-	parser, err := kong.New(cli, Options(name, description, version, os.Stdout, os.Stderr, os.Exit)...)
+func Parse(cli any, name, description, version string) {
+	if status, stop := ParseArgs(cli, name, description, version, os.Args[1:], os.Stdout, os.Stderr, nil); stop {
+		os.Exit(status)
+	}
+}
+
+// exitCode carries an exit status out of kong (--help, --version, a usage
+// error) to ParseArgs.
+type exitCode int
+
+// ParseArgs parses args into cli with Options, writing help and errors to
+// stdout and stderr. stop is true when the tool must end with status
+// without running: after --help or --version (0), or on any parse error,
+// including a bad value in an environment variable (ExitUsage, with
+// "NAME: error: …" on stderr). reorder, if set, may rearrange args with the
+// parsed flag model first (llmgrep takes flags after files, as grep does).
+func ParseArgs(cli any, name, description, version string, args []string, stdout, stderr io.Writer,
+	reorder func(*kong.Kong, []string) []string) (status int, stop bool) {
+	defer func() {
+		switch e := recover().(type) {
+		case nil:
+		case exitCode:
+			status, stop = int(e), true
+		default:
+			panic(e)
+		}
+	}()
+	parser, err := kong.New(cli, Options(name, description, version, stdout, stderr, func(code int) { panic(exitCode(code)) })...)
 	if err != nil {
 		panic(err) // a mistake in the flag struct itself, not in the user's input
 	}
-	ctx, err := parser.Parse(os.Args[1:])
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: error: %v\n", name, err)
-		os.Exit(ExitUsage)
+	if reorder != nil {
+		args = reorder(parser, args)
 	}
-	return ctx
+	if _, err := parser.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
+		return ExitUsage, true
+	}
+	return ExitOK, false
 }
 
 // Bytes is a size flag: a plain number of bytes or a number with a unit

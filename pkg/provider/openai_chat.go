@@ -285,6 +285,26 @@ func chatJSON(ex *Exchange, j *fastjson.Value) {
 	}
 }
 
+// openAIChunk takes from one streamed Chat or Completions chunk what every
+// chunk may carry: an error (it then reports false: the chunk has nothing
+// else), the model, and usage (cumulative where a server repeats it: the
+// last wins).
+func openAIChunk(ex *Exchange, ev sse.Event, j *fastjson.Value) bool {
+	if ev.Type == "error" || has(j, "error") || str(j, "object") == "error" {
+		if ex.Error == nil {
+			ex.Error = apiErrorOf(j)
+		}
+		return false
+	}
+	if ex.Model == "" {
+		ex.Model = str(j, "model")
+	}
+	if u := openAIUsage(j.Get("usage")); u != nil {
+		ex.Usage = u
+	}
+	return true
+}
+
 // choiceIndex is a choice's "index", or its position when it has none.
 func choiceIndex(c *fastjson.Value, pos int) int {
 	if x := c.Get("index"); x != nil && x.Type() == fastjson.TypeNumber {
@@ -326,17 +346,8 @@ func chatStream(ex *Exchange, res *side) {
 		return c
 	}
 	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
-		if ev.Type == "error" || has(j, "error") || str(j, "object") == "error" {
-			if ex.Error == nil {
-				ex.Error = apiErrorOf(j)
-			}
+		if !openAIChunk(ex, ev, j) {
 			return
-		}
-		if ex.Model == "" {
-			ex.Model = str(j, "model")
-		}
-		if u := openAIUsage(j.Get("usage")); u != nil {
-			ex.Usage = u // cumulative where a server repeats it: the last wins
 		}
 		for pos, c := range arr(j, "choices") {
 			if chatDelta(choice(choiceIndex(c, pos)), c) && ex.FirstTokenOffset < 0 {

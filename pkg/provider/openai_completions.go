@@ -95,17 +95,8 @@ func completionsStream(ex *Exchange, res *side) {
 	var choices []*completionChoice
 	byIndex := map[int]*completionChoice{}
 	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
-		if ev.Type == "error" || has(j, "error") || str(j, "object") == "error" {
-			if ex.Error == nil {
-				ex.Error = apiErrorOf(j)
-			}
+		if !openAIChunk(ex, ev, j) {
 			return
-		}
-		if ex.Model == "" {
-			ex.Model = str(j, "model")
-		}
-		if u := openAIUsage(j.Get("usage")); u != nil {
-			ex.Usage = u
 		}
 		for pos, c := range arr(j, "choices") {
 			i := choiceIndex(c, pos)

@@ -144,14 +144,7 @@ func isStreamed(res *http.Response) bool {
 func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
 	ex.quiet()
-	kind, status := classify(r.Context(), err, false)
-	if ex.reqBody != nil {
-		if bodyErr := ex.reqBody.readErr(); bodyErr != nil {
-			// The client's body broke (malformed chunking, or the client
-			// hung up mid-upload): not the upstream's doing.
-			kind, status, err = record.KindClientCancelled, http.StatusBadRequest, bodyErr
-		}
-	}
+	kind, status, err := ex.failure(r.Context(), err, false)
 	msg := t.errorMessage(kind, err)
 	if status == http.StatusBadRequest {
 		msg = "llmtap: the request body could not be read: " + err.Error()
@@ -201,10 +194,7 @@ func (ex *exchange) finish() {
 				resCapture = b.capture.detach()
 				rec.Response.Timing = b.timing
 				if rec.Error == nil && !b.eof {
-					kind, _ := classify(ex.ctx, b.readErr, true)
-					if ex.reqBody != nil && ex.reqBody.readErr() != nil {
-						kind = record.KindClientCancelled // the client's upload broke
-					}
+					kind, _, _ := ex.failure(ex.ctx, b.readErr, true)
 					rec.Error = &record.Error{Kind: kind, Message: t.errorMessage(kind, b.readErr)}
 				}
 			}
@@ -298,6 +288,20 @@ func (t *Tap) headers(h http.Header, host string) []record.Header {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// failure names what ended the exchange early, as classify does, except
+// that a client body that broke (malformed chunking, a client hanging up
+// mid-upload) comes first: whatever the upstream did next, that was the
+// client's doing. It then answers 400 and gives the body's error as cause.
+func (ex *exchange) failure(ctx context.Context, err error, midBody bool) (kind string, status int, cause error) {
+	if ex.reqBody != nil {
+		if bodyErr := ex.reqBody.readErr(); bodyErr != nil {
+			return record.KindClientCancelled, http.StatusBadRequest, bodyErr
+		}
+	}
+	kind, status = classify(ctx, err, midBody)
+	return kind, status, err
 }
 
 // classify names what ended an exchange early and the status to answer
