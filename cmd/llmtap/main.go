@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/gctune"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/proxy"
 )
@@ -88,6 +89,7 @@ func main() {
 	// With SIGPIPE handled, a write to stdout whose reader has gone fails with
 	// EPIPE, which llmtap reports, instead of killing it without a word.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	gctune.Start(gctune.Default) // issue 5: a thousand streams in under 100 MB
 	os.Exit(c.run(os.Stdout, os.Stderr, sigs))
 }
 

@@ -13,22 +13,53 @@ import (
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
-// copyBuffers pools the 32 KiB buffers the proxy copies response bodies with.
-var copyBuffers httputil.BufferPool = &bufferPool{size: 32 << 10}
+// copyBuffers lends the buffers response bodies are copied through.
+var copyBuffers = &copyPool{}
 
-type bufferPool struct {
-	size int
-	pool sync.Pool
+// copyPool hands out big buffers while few copies run and small ones
+// beyond that. A big buffer moves a big body in fewer reads and writes, but
+// a stream holds its buffer for as long as it lasts, mostly waiting for the
+// next chunk: a thousand slow streams at 32 KiB each would pin 32 MB
+// (issue 5). The first maxBigCopies copies at a time get 32 KiB; the rest
+// get 2 KiB, a few events' worth (a bigger event just takes more reads).
+type copyPool struct {
+	big, small sync.Pool
+	bigOut     atomic.Int64 // big buffers lent and not yet returned
 }
 
-func (p *bufferPool) Get() []byte {
-	if b, ok := p.pool.Get().(*[]byte); ok {
+var _ httputil.BufferPool = (*copyPool)(nil)
+
+const (
+	bigCopyBuffer   = 32 << 10
+	smallCopyBuffer = 2 << 10
+	maxBigCopies    = 64
+)
+
+func (p *copyPool) Get() []byte {
+	if p.bigOut.Add(1) <= maxBigCopies {
+		return getBuffer(&p.big, bigCopyBuffer)
+	}
+	p.bigOut.Add(-1)
+	return getBuffer(&p.small, smallCopyBuffer)
+}
+
+// Put takes back a buffer from Get, told apart by its size.
+func (p *copyPool) Put(b []byte) {
+	switch len(b) {
+	case bigCopyBuffer:
+		p.bigOut.Add(-1)
+		p.big.Put(&b)
+	case smallCopyBuffer:
+		p.small.Put(&b)
+	}
+}
+
+func getBuffer(pool *sync.Pool, size int) []byte {
+	if b, ok := pool.Get().(*[]byte); ok {
 		return *b
 	}
-	return make([]byte, p.size)
+	return make([]byte, size)
 }
-
-func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
 
 // captureBuffers pools the buffers bodies are captured into, by size
 // class: a capture starts with the smallest and moves up a class when full,
