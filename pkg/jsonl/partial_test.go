@@ -27,6 +27,7 @@ type fakeFile struct {
 	mode      fs.FileMode
 	truncErr  error // returned by Truncate, if set
 	truncates int
+	stats     int
 }
 
 func (f *fakeFile) Write(p []byte) (int, error) {
@@ -46,6 +47,7 @@ func (f *fakeFile) Close() error { return nil }
 func (f *fakeFile) Stat() (fs.FileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stats++
 	return fakeInfo{size: int64(len(f.data)), mode: f.mode}, nil
 }
 
@@ -324,4 +326,29 @@ func fsizeChild(path string) {
 	}
 	fmt.Fprintln(os.Stderr, "no failure at "+strconv.Itoa(fsizeLimit)+" bytes")
 	os.Exit(0)
+}
+
+// TestFlushDoesNotStat: keeping track of the last whole line costs no
+// syscall per flush (issue 5); the file is looked at when it is opened and
+// when a write has failed, not after every record.
+func TestFlushDoesNotStat(t *testing.T) {
+	f := &fakeFile{limit: 1 << 30}
+	w, err := NewWriter(func() (io.WriteCloser, error) { return f, nil }, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		if err := w.Write([]byte(strconv.Itoa(i) + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Microsecond) // idle: each line is flushed on its own
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stats != 1 {
+		t.Errorf("Stat was called %d times for 100 lines, want 1 (at open)", f.stats)
+	}
 }

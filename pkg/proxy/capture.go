@@ -339,6 +339,11 @@ func (b *requestBody) Close() error {
 		b.closed = true
 		b.mu.Unlock()
 	}
+	if b.reading.TryLock() { // no read in flight: the usual case
+		markClosed()
+		b.reading.Unlock()
+		return nil
+	}
 	done := make(chan struct{})
 	go func() {
 		b.reading.Lock()
@@ -346,9 +351,11 @@ func (b *requestBody) Close() error {
 		b.reading.Unlock()
 		close(done)
 	}()
+	wait := time.NewTimer(closeWait)
+	defer wait.Stop()
 	select {
 	case <-done:
-	case <-time.After(closeWait):
+	case <-wait.C:
 		markClosed()
 	}
 	return nil
