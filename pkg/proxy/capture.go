@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -360,6 +361,32 @@ func (b *requestBody) Close() error {
 	}
 	return nil
 }
+
+// readWhole reads the body, of n bytes, through the capture and returns
+// it as an in-memory body for the Transport. If the client's body fails,
+// what came is followed by that failure, as if the Transport had read it.
+func (b *requestBody) readWhole(n int64) io.ReadCloser {
+	buf := make([]byte, n)
+	m, err := io.ReadFull(b, buf)
+	if err == nil {
+		var probe [1]byte
+		_, err = b.Read(probe[:]) // the end, so that the body is known to have ended
+		if err == io.EOF {
+			return io.NopCloser(bytes.NewReader(buf))
+		}
+		if err == nil {
+			err = errors.New("request body longer than its Content-Length") // net/http never lets this happen
+		}
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return io.NopCloser(io.MultiReader(bytes.NewReader(buf[:m]), errReader{err}))
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // readErr is the error reading the client's body failed with, if any.
 func (b *requestBody) readErr() error {

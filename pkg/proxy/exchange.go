@@ -9,7 +9,7 @@ import (
 	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +40,10 @@ type exchange struct {
 
 	ttfb    atomic.Int64 // nanoseconds since start; 0 = no byte yet
 	silence *time.Timer  // fires errUpstreamSilent; nil when unlimited
-	once    sync.Once
+	// wholeBody is the request body read whole (wholeBodyLimit), which
+	// rewrite gives the Transport in place of the client's stream.
+	wholeBody io.ReadCloser
+	once      sync.Once
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -77,6 +80,12 @@ func (ex *exchange) quiet() {
 // the trace that times the first response byte.
 func (t *Tap) rewrite(pr *httputil.ProxyRequest) {
 	ex := exchangeFrom(pr.In.Context())
+	if ex.wholeBody != nil {
+		// Here, not in ServeHTTP: the proxy wraps the body it is given,
+		// and the Transport sends the head apart unless the body is one
+		// it knows is in memory.
+		pr.Out.Body = ex.wholeBody
+	}
 	out := pr.Out.URL
 	out.Scheme = t.base.Scheme
 	out.Host = t.base.Host
@@ -286,7 +295,7 @@ func (t *Tap) headers(h http.Header, host string) []record.Header {
 		lname := strings.ToLower(name)
 		out = append(out, record.Header{Name: lname, Value: t.redactor.HeaderValue(lname, strings.Join(values, ", "))})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b record.Header) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -116,5 +117,56 @@ func TestKnownLengthBodyStillMoves(t *testing.T) {
 	lag := time.Since(time.Unix(0, sent.Load()))
 	if !bytes.Equal(buf, []byte("first")) || lag > 150*time.Millisecond {
 		t.Errorf("got %q %v after it was sent; want \"first\" well before the rest (300ms)", buf, lag)
+	}
+}
+
+// TestRequestWrites: a small request body of known length goes to the
+// upstream in the same write as the request's head; a large one is still
+// streamed. Either way the upstream gets it whole.
+func TestRequestWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		body       string
+		wantWrites func(int64) bool
+		want       string
+	}{
+		{"small body", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, func(n int64) bool { return n == 1 }, "1"},
+		{"over wholeBodyLimit", strings.Repeat("x", wholeBodyLimit+1), func(n int64) bool { return n > 1 }, "> 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got atomic.Value
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				got.Store(string(b))
+			}))
+			defer up.Close()
+			var writes atomic.Int64
+			transport := NewTransport(time.Second)
+			dial := transport.DialContext
+			transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := dial(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &countingConn{Conn: c, writes: &writes}, nil
+			}
+			h := newHarness(t, http.NotFoundHandler(), func(c *Config) {
+				c.Upstream = up.URL
+				c.Transport = transport
+			})
+			res := do(t, "POST", h.front.URL+"/v1/chat/completions", []byte(tc.body), nil)
+			if res.err != nil || res.status != 200 {
+				t.Fatalf("client got %d, %v", res.status, res.err)
+			}
+			if g, _ := got.Load().(string); g != tc.body {
+				t.Errorf("the upstream got %d bytes, want %d", len(g), len(tc.body))
+			}
+			if n := writes.Load(); !tc.wantWrites(n) {
+				t.Errorf("the request took %d writes, want %s", n, tc.want)
+			}
+			if r := h.sink.wait(t, 1)[0]; r.Request.BodyBytes != int64(len(tc.body)) {
+				t.Errorf("record has %d request bytes, want %d", r.Request.BodyBytes, len(tc.body))
+			}
+		})
 	}
 }

@@ -163,6 +163,15 @@ func New(cfg Config) (*Tap, error) {
 // one write, and a slow one still moves within this time (issue 5).
 const bodyFlushInterval = 5 * time.Millisecond
 
+// wholeBodyLimit is the largest request body of known length read whole
+// before it is forwarded. The Transport sends the head of a request on its
+// own, ahead of a body that is a stream (it might be slow), so each request
+// cost a write more and woke the upstream twice; a body in memory goes out
+// with its head. The upstream needs all of such a body before it can answer
+// anyway. Not done when the client waits for "100 Continue", which is the
+// upstream's to give.
+const wholeBodyLimit = 64 << 10
+
 // ParseUpstream checks an upstream base URL: absolute http or https, with a
 // host, and no fragment.
 func ParseUpstream(raw string) (*url.URL, error) {
@@ -248,6 +257,9 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		ex.reqBody = &requestBody{rc: r.Body, capture: t.newCapture()}
 		r.Body = ex.reqBody
+		if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
+			ex.wholeBody = ex.reqBody.readWhole(r.ContentLength) // sent by rewrite
+		}
 	}
 	r = r.WithContext(context.WithValue(ctx, exchangeKey{}, ex))
 
