@@ -232,12 +232,8 @@ func (c *capture) reader() io.Reader {
 	case c.buf != nil:
 		return bytes.NewReader(*c.buf)
 	}
-	return eofReader{}
+	return errReader{io.EOF}
 }
-
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // Write adds p to the capture; it never fails.
 func (c *capture) Write(p []byte) (int, error) {
@@ -363,8 +359,10 @@ func (b *requestBody) Close() error {
 }
 
 // readWhole reads the body, of n bytes, through the capture and returns
-// it as an in-memory body for the Transport. If the client's body fails,
-// what came is followed by that failure, as if the Transport had read it.
+// it as an in-memory body for the Transport. It is a copy of its own: the
+// capture's buffer goes back to a pool when the exchange ends, which may be
+// before the Transport has sent it all. If the client's body fails, what
+// came is followed by that failure, as if the Transport had read it.
 func (b *requestBody) readWhole(n int64) io.ReadCloser {
 	buf := make([]byte, n)
 	m, err := io.ReadFull(b, buf)
@@ -384,6 +382,7 @@ func (b *requestBody) readWhole(n int64) io.ReadCloser {
 	return io.NopCloser(io.MultiReader(bytes.NewReader(buf[:m]), errReader{err}))
 }
 
+// errReader fails every read with err.
 type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
