@@ -6,12 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/llmtap/llmtap/internal/syncbuf"
 )
 
 // records is the file of real llmtap records the filter tests use too.
@@ -234,30 +235,12 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while run writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestLivePipe checks that a record reaches stdout as soon as it is read
 // when no more input is waiting (llmtap | llmgrep), not when the input ends.
 func TestLivePipe(t *testing.T) {
 	L := recordLines(t)
 	pr, pw := io.Pipe()
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan int)
 	go func() { done <- run([]string{"--status", ">=400"}, pr, out, io.Discard) }()
 	for _, n := range []int{17, 18} {

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/fakeupstream"
+
+	"github.com/llmtap/llmtap/internal/syncbuf"
 )
 
 // patience bounds every wait for the binary; none should come close to it.
@@ -90,8 +92,8 @@ type tap struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	base   string // http://127.0.0.1:PORT
-	stderr lockedBuffer
-	stdout lockedBuffer // unless the test gave its own stdout
+	stderr syncbuf.Buffer
+	stdout syncbuf.Buffer // unless the test gave its own stdout
 
 	stderrDone chan struct{} // closed at EOF on stderr
 	exited     chan struct{} // closed once the process has exited

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/fakeupstream"
+
+	"github.com/llmtap/llmtap/internal/syncbuf"
 )
 
 // exited is what the test's kong exit function panics with, so that parsing
@@ -240,25 +241,6 @@ func TestFlags(t *testing.T) {
 	})
 }
 
-// lockedBuffer is a bytes.Buffer that a running llmtap and a test may use
-// at the same time.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runResult is what c.run returned, with what it wrote.
 type runResult struct {
 	code           int
@@ -268,7 +250,7 @@ type runResult struct {
 // runSync runs c and expects it to return soon (an error path).
 func runSync(t *testing.T, c *cli) runResult {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- c.run(&out, &errb, make(chan os.Signal)) }()
 	select {
@@ -349,7 +331,7 @@ func TestRun(t *testing.T) {
 	up := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))
 	defer up.Close()
 	c := mustParse(t, "--upstream", up.URL+"/v1", "--port", "0", "--fsync")
-	var out, errb lockedBuffer
+	var out, errb syncbuf.Buffer
 	sigs := make(chan os.Signal, 4)
 	done := make(chan int, 1)
 	go func() { done <- c.run(&out, &errb, sigs) }()
@@ -418,7 +400,7 @@ func TestRunOutputFails(t *testing.T) {
 	up := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))
 	defer up.Close()
 	c := mustParse(t, "--upstream", up.URL+"/v1", "--port", "0")
-	var errb lockedBuffer
+	var errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- c.run(failingWriter{}, &errb, make(chan os.Signal)) }()
 	var base string

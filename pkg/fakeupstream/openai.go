@@ -176,6 +176,16 @@ func isReasoningModel(model string) bool {
 		len(model) > 1 && model[0] == 'o' && model[1] >= '0' && model[1] <= '9'
 }
 
+// decodeOpenAI reads the request body into req, or gives the error OpenAI
+// answers a body it cannot parse with.
+func decodeOpenAI(ex *exchange, req any) error {
+	if err := json.Unmarshal(ex.body, req); err != nil {
+		//lint:ignore ST1005 the text is the provider's own error message
+		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
+	}
+	return nil
+}
+
 func modelOr(model, fallback string) string {
 	if model == "" {
 		return fallback
@@ -185,9 +195,8 @@ func modelOr(model, fallback string) string {
 
 func serveChat(ex *exchange) error {
 	var req chatRequest
-	if err := json.Unmarshal(ex.body, &req); err != nil {
-		//lint:ignore ST1005 the text is the provider's own error message
-		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
+	if err := decodeOpenAI(ex, &req); err != nil {
+		return err
 	}
 	req.Model = modelOr(req.Model, "gpt-4o-mini")
 	req.N = max(req.N, 1)
@@ -334,9 +343,8 @@ type completionChoice struct {
 
 func serveCompletions(ex *exchange) error {
 	var req completionRequest
-	if err := json.Unmarshal(ex.body, &req); err != nil {
-		//lint:ignore ST1005 the text is the provider's own error message
-		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
+	if err := decodeOpenAI(ex, &req); err != nil {
+		return err
 	}
 	req.Model = modelOr(req.Model, "gpt-3.5-turbo-instruct")
 	prompt := contentText(req.Prompt)
@@ -411,9 +419,8 @@ type embeddingList struct {
 
 func serveEmbeddings(ex *exchange) error {
 	var req embeddingRequest
-	if err := json.Unmarshal(ex.body, &req); err != nil {
-		//lint:ignore ST1005 the text is the provider's own error message
-		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
+	if err := decodeOpenAI(ex, &req); err != nil {
+		return err
 	}
 	inputs, err := embeddingInputs(req.Input)
 	if err != nil {

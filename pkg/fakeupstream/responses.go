@@ -2,7 +2,6 @@ package fakeupstream
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -134,9 +133,8 @@ func responsesTurn(req *responsesRequest) turn {
 
 func serveResponses(ex *exchange) error {
 	var req responsesRequest
-	if err := json.Unmarshal(ex.body, &req); err != nil {
-		//lint:ignore ST1005 the text is the provider's own error message
-		return fmt.Errorf("We could not parse the JSON body of your request. (%v)", err)
+	if err := decodeOpenAI(ex, &req); err != nil {
+		return err
 	}
 	req.Model = modelOr(req.Model, "gpt-4o-mini")
 	if req.Tools == nil {

@@ -62,34 +62,54 @@ func jsonText(v *fastjson.Value) string {
 	return string(appendJSON(nil, v))
 }
 
-func appendJSON(dst []byte, v *fastjson.Value) []byte {
+// appendJSON appends v as compact JSON text.
+func appendJSON(dst []byte, v *fastjson.Value) []byte { return appendValue(dst, v, nil, -1) }
+
+// appendValue appends v as compact JSON text, each string passed through
+// edit when edit is set. It stops, leaving the JSON unfinished, once dst is
+// longer than end bytes; end < 0 means no limit.
+func appendValue(dst []byte, v *fastjson.Value, edit func(string) string, end int) []byte {
+	full := func() bool { return end >= 0 && len(dst) > end }
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		dst = append(dst, '{')
 		first := true
 		o.Visit(func(k []byte, x *fastjson.Value) {
+			if full() {
+				return
+			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
 			dst = appendQuoted(dst, string(k))
 			dst = append(dst, ':')
-			dst = appendJSON(dst, x)
+			dst = appendValue(dst, x, edit, end)
 		})
 		return append(dst, '}')
 	case fastjson.TypeArray:
 		a, _ := v.Array()
 		dst = append(dst, '[')
 		for i, x := range a {
+			if full() {
+				break
+			}
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSON(dst, x)
+			dst = appendValue(dst, x, edit, end)
 		}
 		return append(dst, ']')
 	case fastjson.TypeString:
-		return appendQuoted(dst, string(v.GetStringBytes()))
+		t := string(v.GetStringBytes())
+		if edit != nil {
+			t = edit(t)
+		}
+		if end >= 0 && len(t) > end {
+			t = strings.ToValidUTF8(t[:end], "") // past the clip anyway
+		}
+		return appendQuoted(dst, t)
 	default:
 		// Numbers, true, false and null: fastjson keeps their original text.
 		return append(dst, v.String()...)

@@ -380,60 +380,14 @@ func scalarText(v *fastjson.Value) string {
 // string naming its type and size, so that no inline payload reaches a
 // transcript or a summary.
 func appendScrubbed(dst []byte, v *fastjson.Value) []byte {
-	return appendScrubbedTo(dst, v, -1)
+	return appendValue(dst, v, scrubString, -1)
 }
 
 // scrubbedPreview is v as scrubbed compact JSON, clipped to n characters.
 // It stops writing once the text is surely longer than that, so a huge
 // body costs little.
 func scrubbedPreview(v *fastjson.Value, n int) string {
-	return clip(string(appendScrubbedTo(nil, v, utf8.UTFMax*(n+1))), n)
-}
-
-// appendScrubbedTo is appendScrubbed that stops, leaving the JSON
-// unfinished, once dst is longer than end bytes; end < 0 means no limit.
-func appendScrubbedTo(dst []byte, v *fastjson.Value, end int) []byte {
-	full := func() bool { return end >= 0 && len(dst) > end }
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		dst = append(dst, '{')
-		first := true
-		o.Visit(func(k []byte, x *fastjson.Value) {
-			if full() {
-				return
-			}
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = appendQuoted(dst, string(k))
-			dst = append(dst, ':')
-			dst = appendScrubbedTo(dst, x, end)
-		})
-		return append(dst, '}')
-	case fastjson.TypeArray:
-		a, _ := v.Array()
-		dst = append(dst, '[')
-		for i, x := range a {
-			if full() {
-				break
-			}
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendScrubbedTo(dst, x, end)
-		}
-		return append(dst, ']')
-	case fastjson.TypeString:
-		t := scrubString(string(v.GetStringBytes()))
-		if end >= 0 && len(t) > end {
-			t = strings.ToValidUTF8(t[:end], "") // past the clip anyway
-		}
-		return appendQuoted(dst, t)
-	default:
-		return append(dst, v.String()...)
-	}
+	return clip(string(appendValue(nil, v, scrubString, utf8.UTFMax*(n+1))), n)
 }
 
 // scrubString replaces a data: URL or a long base64 string with a

@@ -24,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/syncbuf"
 )
 
 // seenRequest is what the upstream received.
@@ -1014,30 +1016,12 @@ func TestHostileUpstreamUserinfoSent(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer for loggers written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestHostileUpstreamDropsMidRequest: an upstream that drops connections
 // while request bodies are still being sent (a crash, a restart) gets every
 // client a 502 and one record each; the clients' keep-alive connections to
 // the tap survive, so the next request on each is served and recorded too.
 func TestHostileUpstreamDropsMidRequest(t *testing.T) {
-	logged := &syncBuffer{}
+	logged := &syncbuf.Buffer{}
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close() // before reading the body

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/syncbuf"
 )
 
 // buildLlmtap builds ./cmd/llmtap of the module the soak runs in into dir,
@@ -39,29 +39,11 @@ func buildLlmtap(dir string, race bool) (string, error) {
 	return bin, nil
 }
 
-// lockedBuffer collects a child's stderr.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // llmtapProc is the running llmtap.
 type llmtapProc struct {
 	cmd        *exec.Cmd
 	base       string // http://127.0.0.1:PORT
-	stderr     lockedBuffer
+	stderr     syncbuf.Buffer
 	stderrDone chan struct{}
 	exited     chan struct{}
 	exitCode   int // valid once exited is closed; -1 when killed by a signal
