@@ -39,6 +39,11 @@ type loadSpec struct {
 	conns     int
 	warmup    time.Duration
 	duration  time.Duration
+	// stagger spreads the workers' first requests evenly over this time.
+	// Streams of equal length started together stay in lockstep, so every
+	// request would arrive in a burst with all the others and its time to
+	// first byte would measure how fast the target drains the burst.
+	stagger time.Duration
 }
 
 // loadResult counts what happened. Only requests that started after the
@@ -137,6 +142,9 @@ func runLoad(ctx context.Context, client *http.Client, spec loadSpec, sent *atom
 		wg.Go(func() {
 			st := &stats[w]
 			buf := make([]byte, 32<<10)
+			if spec.stagger > 0 {
+				sleepCtx(hardCtx, spec.stagger*time.Duration(w)/time.Duration(spec.conns))
+			}
 			for hardCtx.Err() == nil {
 				t0 := time.Now()
 				if !t0.Before(end) {

@@ -41,6 +41,7 @@ type CLI struct {
 	Chunks       int           `default:"20" help:"Chunks per fast SSE stream."`
 	SlowChunks   int           `default:"10" help:"Chunks per slow stream."`
 	SlowInterval time.Duration `default:"20ms" help:"Delay between the chunks of a slow stream."`
+	Lockstep     bool          `help:"Start all streams of the 'slow' case at once, so they arrive in bursts of --conns (by default their starts are spread over one stream's length)."`
 	BigMB        int           `name:"big-mb" default:"50" help:"Size of the big stream in MiB."`
 	BigReps      int           `default:"1" help:"Sequential downloads of the big stream per round (the median of all is reported)."`
 	Llmtap       string        `default:"bin/llmtap" help:"llmtap binary (relative to the repository root)."`

@@ -156,8 +156,12 @@ func printTables(w io.Writer, cli *CLI, rows []*row, ratios map[string]map[strin
 		{"req/s", "plain_rps"}, {"p50", "plain_p50_ms"}, {"p99", "plain_p99_ms"}, {"err", "plain_errors"},
 		{"sse/s", "sse_streams_per_s"}, {"p50", "sse_p50_ms"}, {"p99", "sse_p99_ms"}, {"err", "sse_errors"},
 	})
-	printTable(w, fmt.Sprintf("slow streams (%d chunks × %v): time to first byte in ms, +added vs direct; %d and %d connections",
-		cli.SlowChunks, cli.SlowInterval, cli.Conns, cli.SlowConns), rows, []column{
+	starts := "starts spread over one stream"
+	if cli.Lockstep {
+		starts = "all started at once (--lockstep)"
+	}
+	printTable(w, fmt.Sprintf("slow streams (%d chunks × %v): time to first byte in ms, +added vs direct; %d connections (%s) and %d (all at once)",
+		cli.SlowChunks, cli.SlowInterval, cli.Conns, starts, cli.SlowConns), rows, []column{
 		{"str/s", "slow_streams_per_s"}, {"ttfb p50", "slow_ttfb_p50_ms"}, {"p99", "slow_ttfb_p99_ms"},
 		{"+p50", "slow_added_ttfb_p50_ms"}, {"+p99", "slow_added_ttfb_p99_ms"}, {"err", "slow_errors"},
 		{fmt.Sprintf("×%d str/s", cli.SlowConns), "many_streams_per_s"}, {"ttfb p99", "many_ttfb_p99_ms"},

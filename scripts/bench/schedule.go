@@ -137,7 +137,11 @@ func (a *active) runCase(ctx context.Context, e *env, client *http.Client, p *pa
 		lr = runLoad(ctx, client, spec(p.sseReq, p.sseBytes, cli.Conns), &r.sent)
 		samples = lr.lat
 	case "slow":
-		lr = runLoad(ctx, client, slowSpec(cli.Conns), &r.sent)
+		s := slowSpec(cli.Conns)
+		if !cli.Lockstep {
+			s.stagger = time.Duration(cli.SlowChunks) * cli.SlowInterval
+		}
+		lr = runLoad(ctx, client, s, &r.sent)
 		samples = lr.ttfb
 	case "many":
 		lr = runLoad(ctx, client, slowSpec(cli.SlowConns), &r.sent)
