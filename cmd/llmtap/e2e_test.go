@@ -274,6 +274,7 @@ func open(t *testing.T, c *http.Client, base string, r req) *http.Response {
 type rec struct {
 	V           int
 	ID          string
+	Start       time.Time
 	Method      string
 	Path        string
 	Query       string

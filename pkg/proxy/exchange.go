@@ -43,7 +43,10 @@ type exchange struct {
 	// wholeBody is the request body read whole (wholeBodyLimit), which
 	// rewrite gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
-	once      sync.Once
+	// flushClient sends the client whatever of the answer is still
+	// buffered; finish calls it before waiting for the output.
+	flushClient func()
+	once        sync.Once
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -209,7 +212,17 @@ func (ex *exchange) finish() {
 			}
 		}
 
-		t.pending <- struct{}{} // back-pressure once many records wait
+		select {
+		case t.pending <- struct{}{}:
+		default:
+			// Back-pressure: many records wait for the output, and this
+			// handler waits with them. A small answer may still sit in the
+			// server's buffer (bodyFlushInterval); the client gets it first.
+			if ex.flushClient != nil {
+				ex.flushClient()
+			}
+			t.pending <- struct{}{}
+		}
 		t.inflight.Add(1)
 		go func() {
 			var decoded capture

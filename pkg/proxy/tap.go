@@ -217,6 +217,9 @@ func NewTransport(connectTimeout time.Duration) *http.Transport {
 // Upstream is the upstream base URL with secrets masked, for display.
 func (t *Tap) Upstream() string { return t.redactor.URL(t.base.String()) }
 
+// Started is how many exchanges have begun; it changes while the tap is busy.
+func (t *Tap) Started() uint64 { return t.seq.Load() }
+
 // Wait blocks until every exchange that has started has written its record.
 func (t *Tap) Wait() { t.inflight.Wait() }
 
@@ -266,6 +269,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The proxy ends a stream that fails mid-way with
 	// panic(http.ErrAbortHandler); the deferred finish still writes the
 	// record with everything received.
+	ex.flushClient = func() { _ = http.NewResponseController(w).Flush() }
 	defer ex.finish()
 	defer func() {
 		if v := recover(); v != nil {
