@@ -27,6 +27,10 @@ import (
 
 var version = "dev" // set with -ldflags "-X main.version=…"
 
+// releaseIdle is how long no exchange may start before llmtap hands its
+// spare memory back to the OS.
+const releaseIdle = 10 * time.Second
+
 const description = `Record every exchange between an LLM client and its upstream.
 
 Point your SDK's base URL at llmtap (http://127.0.0.1:8000 or http://127.0.0.1:8000/v1);
@@ -145,6 +149,9 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		_ = closeOutputs()
 		return fail("%v", err)
 	}
+	// After a burst the runtime keeps its busiest heap for minutes; give
+	// it back once no exchange has started for a while (issue 5).
+	defer gctune.ReleaseWhenIdle(releaseIdle, tap.Started)()
 
 	base, cancelBase := context.WithCancelCause(context.Background())
 	srv := &http.Server{

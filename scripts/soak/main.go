@@ -39,6 +39,7 @@ type CLI struct {
 	Outage      time.Duration `default:"100ms" help:"How long the upstream stays down when it is killed (clients back off 50 ms after a 502)."`
 	Llmtap      string        `placeholder:"PATH" help:"Soak this llmtap binary instead of building one."`
 	Race        bool          `help:"Build llmtap with the race detector; data races it reports fail the soak (RSS limit x5)."`
+	Rest        time.Duration `default:"15s" help:"After the run, how long llmtap sits idle before its memory is measured again (llmtap returns spare memory once no exchange has started for 10 s); 0 skips it, as --short does."`
 	Keep        bool          `help:"Keep the temporary directory (records, llmtap's stderr) and print where it is."`
 	Timeout     time.Duration `default:"10m" help:"Give up after this long."`
 }
@@ -68,10 +69,11 @@ func main() {
 	)
 	cfg := config{
 		Exchanges: c.Exchanges, Concurrency: c.Concurrency, Seed: c.Seed, Grace: c.Grace,
-		Outage: c.Outage, Llmtap: c.Llmtap, Race: c.Race, Keep: c.Keep, Timeout: c.Timeout,
+		Outage: c.Outage, Llmtap: c.Llmtap, Race: c.Race, Keep: c.Keep, Timeout: c.Timeout, Rest: c.Rest,
 	}
 	if c.Short {
 		cfg.Exchanges = shortExchanges
+		cfg.Rest = 0
 	}
 	// Interrupted, the run ends early and still removes its llmtap and
 	// temporary directory.

@@ -28,12 +28,14 @@ type config struct {
 	Race        bool   // build llmtap with the race detector
 	Keep        bool
 	Timeout     time.Duration
+	Rest        time.Duration // idle time before the memory is measured again; 0 skips it
 }
 
 // Limits a run must stay within, besides the exact counts.
 const (
 	maxPeakRSSKiB = 100 << 10 // DESIGN: 1,000 concurrent slow streams fit in 100 MB
 	fdSlack       = 16        // open descriptors at the end, beyond two per client
+	restSlackKiB  = 8 << 10   // RSS after the rest, beyond the RSS at the start
 	backoff       = 50 * time.Millisecond
 )
 
@@ -224,6 +226,19 @@ func run(ctx context.Context, cfg config, progress io.Writer) (*result, error) {
 	close(stopSampling)
 	sampling.Wait()
 	r.PeakRSSKiB = max(peak.Load(), r.ProcEnd.RSSKiB)
+	if cfg.Rest > 0 {
+		logf("resting %v", cfg.Rest)
+		select {
+		case <-time.After(cfg.Rest):
+		case <-ctx.Done():
+			return nil, errors.New("interrupted")
+		}
+		rest, err := sampleProc(p.pid())
+		if err != nil {
+			return nil, err
+		}
+		r.ProcRest, r.RestSeconds = &rest, cfg.Rest.Seconds()
+	}
 
 	// The tail: streams in flight when SIGTERM comes. The slow ones end
 	// within the grace period; the hanging ones are cut when it is over.
@@ -302,6 +317,16 @@ func judge(r *result, cfg config, nfiles int) {
 	if limit := r.ProcStart.FDs + 2*cfg.Concurrency + fdSlack; r.ProcEnd.FDs > limit {
 		r.problem("llmtap holds %d file descriptors at rest, %d at the start (limit %d): a leak", r.ProcEnd.FDs, r.ProcStart.FDs, limit)
 	}
+	if rest := r.ProcRest; rest != nil {
+		limit := r.ProcStart.RSSKiB + restSlackKiB
+		if cfg.Race {
+			limit = r.ProcStart.RSSKiB + 5*restSlackKiB
+		}
+		if rest.RSSKiB > limit {
+			r.problem("llmtap's RSS is %d MiB after %.0f s at rest, %d MiB at the start (limit %d MiB): memory not returned",
+				rest.RSSKiB>>10, r.RestSeconds, r.ProcStart.RSSKiB>>10, limit>>10)
+		}
+	}
 	if r.OutageMS == 0 {
 		r.problem("the upstream was never killed")
 	}
@@ -336,7 +361,6 @@ func (r *result) onlyKnownBug() bool {
 
 // report prints the summary table and one JSON line.
 func report(w io.Writer, r *result) {
-	mib := func(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
 	files := make([]string, len(r.FileRecords))
 	for i, n := range r.FileRecords {
 		files[i] = fmt.Sprint(n)
@@ -362,6 +386,7 @@ func report(w io.Writer, r *result) {
 		{"llmtap server panics (known bug)", fmt.Sprintf("%d (%d)", r.ServerPanics, r.KnownPanics)},
 		{"llmtap exit status", fmt.Sprint(r.ExitStatus)},
 		{"llmtap RSS start / peak / end", fmt.Sprintf("%s / %s / %s", mib(r.ProcStart.RSSKiB), mib(r.PeakRSSKiB), mib(r.ProcEnd.RSSKiB))},
+		{"llmtap RSS after the rest", restRSS(r)},
 		{"llmtap threads start / end", fmt.Sprintf("%d / %d (goroutines: not exposed by llmtap)", r.ProcStart.Threads, r.ProcEnd.Threads)},
 		{"llmtap open fds start / end", fmt.Sprintf("%d / %d", r.ProcStart.FDs, r.ProcEnd.FDs)},
 		{"upstream outage", fmt.Sprintf("%.0f ms, %d exchanges disturbed, %d requests reached it twice", r.OutageMS, r.Disturbed, r.UpstreamTwice)},
@@ -394,3 +419,13 @@ func report(w io.Writer, r *result) {
 	line, _ := json.Marshal(r)
 	fmt.Fprintf(w, "%s\n", line)
 }
+
+// restRSS is the report's cell for the RSS after the rest.
+func restRSS(r *result) string {
+	if r.ProcRest == nil {
+		return "not measured (--rest 0)"
+	}
+	return fmt.Sprintf("%s after %.0f s idle", mib(r.ProcRest.RSSKiB), r.RestSeconds)
+}
+
+func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }

@@ -131,6 +131,9 @@ type result struct {
 	ProcStart  procSample `json:"proc_start"`
 	ProcEnd    procSample `json:"proc_end"`
 	PeakRSSKiB int64      `json:"peak_rss_kib"`
+	// ProcRest is sampled after RestSeconds idle (soak --rest), nil without.
+	ProcRest    *procSample `json:"proc_rest,omitempty"`
+	RestSeconds float64     `json:"rest_seconds,omitempty"`
 
 	Faults     map[string]int `json:"faults"`
 	ErrorKinds map[string]int `json:"error_kinds"`
