@@ -1,6 +1,7 @@
 package gctune
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -14,14 +15,22 @@ import (
 // 5). It costs one forced collection per idle spell. The returned func stops
 // it.
 func ReleaseWhenIdle(idle time.Duration, activity func() uint64) (stop func()) {
-	return releaseWhenIdle(idle, activity, debug.FreeOSMemory)
+	return releaseWhenIdle(idle, activity, release)
+}
+
+// release frees what sync.Pools hold (it survives one collection, in the
+// pools' victim caches, and goes with the second) and returns all free
+// memory to the OS.
+func release() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 func releaseWhenIdle(idle time.Duration, activity func() uint64, release func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		tick := time.NewTicker(max(idle/4, time.Millisecond))
+		tick := time.NewTicker(max(idle/10, time.Millisecond))
 		defer tick.Stop()
 		last, changed, released := activity(), time.Now(), true // nothing to give back yet
 		for {

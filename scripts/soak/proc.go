@@ -147,12 +147,15 @@ func (p *llmtapProc) wait(d time.Duration) (int, error) {
 
 // procSample is what /proc tells about a process.
 type procSample struct {
-	RSSKiB  int64 `json:"rss_kib"`
+	RSSKiB int64 `json:"rss_kib"`
+	// AnonKiB is the part of RSS that is the process's own memory; the
+	// rest is mostly pages of the binary, which grow as more code runs.
+	AnonKiB int64 `json:"rss_anon_kib"`
 	Threads int   `json:"threads"`
 	FDs     int   `json:"fds"`
 }
 
-// sampleProc reads VmRSS and Threads from /proc/PID/status and counts the
+// sampleProc reads VmRSS, RssAnon and Threads from /proc/PID/status and counts the
 // open file descriptors.
 func sampleProc(pid int) (procSample, error) {
 	var s procSample
@@ -172,6 +175,8 @@ func sampleProc(pid int) (procSample, error) {
 		switch name {
 		case "VmRSS":
 			s.RSSKiB, _ = strconv.ParseInt(fields[0], 10, 64)
+		case "RssAnon":
+			s.AnonKiB, _ = strconv.ParseInt(fields[0], 10, 64)
 		case "Threads":
 			s.Threads, _ = strconv.Atoi(fields[0])
 		}
