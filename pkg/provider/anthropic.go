@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -327,12 +328,8 @@ type anthStreamBlock struct {
 
 // anthStream reassembles an SSE answer.
 func anthStream(ex *Exchange, res *side) {
-	events := res.events()
-	if len(events) == 0 {
-		return
-	}
-	ex.Stream = true
 	var (
+		events  int
 		blocks  []*anthStreamBlock
 		byIndex = map[int64]*anthStreamBlock{}
 		started bool
@@ -352,17 +349,20 @@ func anthStream(ex *Exchange, res *side) {
 		}
 		return b
 	}
-	for _, e := range events {
+	res.eachEvent(func(e sse.Event) {
+		events++
+		ex.Stream = true
 		d := res.parseJSON(e.Data)
 		if d == nil || d.Type() != fastjson.TypeObject {
-			continue
+			return
 		}
-		typ := str(d, "type")
-		if typ == "" {
-			typ = e.Type
+		// Not copied: this runs per event.
+		typ := strBytes(d, "type")
+		if len(typ) == 0 {
+			typ = []byte(e.Type)
 		}
 		content := false
-		switch typ {
+		switch string(typ) {
 		case "message_start":
 			started = true
 			m := d.Get("message")
@@ -391,18 +391,18 @@ func anthStream(ex *Exchange, res *side) {
 		case "content_block_delta":
 			dl := d.Get("delta")
 			i := num(d, "index")
-			switch str(dl, "type") {
+			switch string(strBytes(dl, "type")) {
 			case "text_delta":
 				t := dl.GetStringBytes("text")
-				block(i, "text").text.Write(t)
+				writeGrowing(&block(i, "text").text, t)
 				content = len(t) > 0
 			case "thinking_delta":
 				t := dl.GetStringBytes("thinking")
-				block(i, "thinking").text.Write(t)
+				writeGrowing(&block(i, "thinking").text, t)
 				content = len(t) > 0
 			case "input_json_delta":
 				t := dl.GetStringBytes("partial_json")
-				block(i, "tool_use").input.Write(t)
+				writeGrowing(&block(i, "tool_use").input, t)
 				content = len(t) > 0
 			}
 			// signature_delta and citations_delta say nothing a reader
@@ -418,6 +418,9 @@ func anthStream(ex *Exchange, res *side) {
 		if content && ex.FirstTokenOffset < 0 {
 			ex.FirstTokenOffset = e.Offset
 		}
+	})
+	if events == 0 {
+		return
 	}
 	ex.Usage = usage
 	if !started && len(blocks) == 0 {

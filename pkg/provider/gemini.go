@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -54,15 +55,12 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 	case res.json != nil:
 		g.chunk(ex, res.json, -1)
 	case res.text != nil:
-		events := res.events()
-		if len(events) > 0 {
+		res.eachEvent(func(e sse.Event) {
 			ex.Stream, g.merge = true, true
-		}
-		for _, e := range events {
 			if d := res.parseJSON(e.Data); d != nil {
 				g.chunk(ex, d, e.Offset)
 			}
-		}
+		})
 	}
 	g.finish(ex)
 }
@@ -192,7 +190,7 @@ func (c *geminiCand) part(p *fastjson.Value) bool {
 	if t := p.Get("text"); t != nil {
 		s := t.GetStringBytes()
 		if p.GetBool("thought") {
-			c.reasoning.Write(s)
+			writeGrowing(&c.reasoning, s)
 			return len(s) > 0
 		}
 		return c.addText(s)
@@ -237,7 +235,7 @@ func (c *geminiCand) addText(s []byte) bool {
 		return false
 	}
 	if c.merge {
-		c.text.Write(s)
+		writeGrowing(&c.text, s)
 	} else {
 		c.m.Parts = append(c.m.Parts, Part{Kind: PartText, Text: string(s)})
 	}

@@ -12,14 +12,21 @@ import (
 // str returns the string at keys, copied (fastjson's bytes die with the
 // parser); "" when absent or not a string.
 func str(v *fastjson.Value, keys ...string) string {
+	return string(strBytes(v, keys...))
+}
+
+// strBytes returns the string at keys without a copy, for a comparison or
+// an append that keeps nothing: per-event code uses it so that an event
+// costs no allocation. nil when absent or not a string.
+func strBytes(v *fastjson.Value, keys ...string) []byte {
 	if v == nil {
-		return ""
+		return nil
 	}
 	x := v.Get(keys...)
 	if x == nil || x.Type() != fastjson.TypeString {
-		return ""
+		return nil
 	}
-	return string(x.GetStringBytes())
+	return x.GetStringBytes()
 }
 
 // num returns the integer at keys, 0 when absent or not a number.

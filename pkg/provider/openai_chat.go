@@ -375,8 +375,8 @@ func chatStream(ex *Exchange, res *side) {
 // chatDelta adds one chunk's choice to c and reports whether it carried
 // content, reasoning, a refusal or tool-call data.
 func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
-	if f := str(ch, "finish_reason"); f != "" {
-		c.finish = f
+	if f := strBytes(ch, "finish_reason"); len(f) > 0 && string(f) != c.finish {
+		c.finish = string(f)
 	}
 	d := ch.Get("delta")
 	if d == nil {
@@ -385,8 +385,8 @@ func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
 	if d == nil || d.Type() != fastjson.TypeObject {
 		return false
 	}
-	if r := str(d, "role"); r != "" {
-		c.role = r // some servers repeat it in every chunk
+	if r := strBytes(d, "role"); len(r) > 0 && string(r) != c.role {
+		c.role = string(r) // some servers repeat it in every chunk: copy it once
 	}
 	carried = appendString(&c.content, d, "content")
 	// Some servers send reasoning_content and reasoning with the same text:
@@ -434,7 +434,7 @@ func appendString(b *strings.Builder, v *fastjson.Value, key string) bool {
 		return false
 	}
 	s := x.GetStringBytes()
-	b.Write(s)
+	writeGrowing(b, s)
 	return len(s) > 0
 }
 

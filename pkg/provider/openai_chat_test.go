@@ -647,3 +647,47 @@ func BenchmarkParseStream(b *testing.B) {
 		})
 	}
 }
+
+// TestStreamAllocs: reassembling a stream allocates per stream, not per
+// event: ten times the events cost only the few more allocations of the
+// growing text buffers. Some servers repeat the role in every chunk.
+func TestStreamAllocs(t *testing.T) {
+	streams := []struct {
+		name, path, req string
+		event           func(i int) string
+	}{
+		{"chat", "/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`, func(i int) string {
+			return tapChunk(tapDelta(0, `{"role":"assistant","content":"tok `+tapJSON(i)+`"}`))
+		}},
+		{"responses", "/v1/responses", `{"model":"m","stream":true,"input":"Hi"}`, func(i int) string {
+			return tapREvent("response.output_text.delta", `"item_id":"msg_1","output_index":0,"content_index":0,"delta":"tok"`)
+		}},
+		{"anthropic", "/v1/messages", `{"model":"m","stream":true,"messages":[]}`, func(i int) string {
+			return tapEvent("content_block_delta", tapJSON(anthDelta(0, jobj{"type": "text_delta", "text": "tok"})))
+		}},
+	}
+	for _, s := range streams {
+		t.Run(s.name, func(t *testing.T) {
+			allocs := func(events int) float64 {
+				frames := make([]string, events)
+				for i := range frames {
+					frames[i] = s.event(i)
+				}
+				rec := tapRec{path: s.path, req: s.req, resType: tapSSEType, res: tapSSE(frames...)}.record()
+				line := rec.AppendJSON(nil)
+				var p fastjson.Parser
+				return testing.AllocsPerRun(20, func() {
+					v, _ := p.ParseBytes(line)
+					view, _ := record.NewView(v)
+					if ex := provider.Parse(view); len(ex.Response) != 1 {
+						t.Fatalf("%d messages, want 1", len(ex.Response))
+					}
+				})
+			}
+			few, many := allocs(100), allocs(1000)
+			if many-few > 10 {
+				t.Errorf("%.0f allocations for 100 events, %.0f for 1000; want at most 10 more", few, many)
+			}
+		})
+	}
+}

@@ -106,11 +106,11 @@ func completionsStream(ex *Exchange, res *side) {
 				byIndex[i] = ch
 				choices = append(choices, ch)
 			}
-			if f := str(c, "finish_reason"); f != "" {
-				ch.finish = f
+			if f := strBytes(c, "finish_reason"); len(f) > 0 && string(f) != ch.finish {
+				ch.finish = string(f)
 			}
-			if t := str(c, "text"); t != "" {
-				ch.text.WriteString(t)
+			if t := strBytes(c, "text"); len(t) > 0 {
+				writeGrowing(&ch.text, t)
 				if ex.FirstTokenOffset < 0 {
 					ex.FirstTokenOffset = ev.Offset
 				}

@@ -243,7 +243,7 @@ type indexedTexts struct {
 }
 
 // add appends s to the text at index.
-func (t *indexedTexts) add(index int, s string) {
+func (t *indexedTexts) add(index int, s []byte) {
 	b := t.at[index]
 	if b == nil {
 		if t.at == nil {
@@ -253,7 +253,7 @@ func (t *indexedTexts) add(index int, s string) {
 		t.at[index] = b
 		t.order = append(t.order, index)
 	}
-	b.WriteString(s)
+	writeGrowing(b, s)
 }
 
 // texts returns the texts that are not empty, by index.
@@ -281,18 +281,19 @@ func respStream(ex *Exchange, res *side) {
 	var final []Message
 	var reason string
 	item := func(j *fastjson.Value) *respStreamItem {
-		idx, id := -1, str(j, "item_id")
+		// id is copied only when an item keeps it: this runs per event.
+		idx, id := -1, strBytes(j, "item_id")
 		if x := j.Get("output_index"); x != nil && x.Type() == fastjson.TypeNumber {
 			idx = max(x.GetInt(), -1)
 		}
-		if id == "" {
-			id = str(j, "item", "id")
+		if len(id) == 0 {
+			id = strBytes(j, "item", "id")
 		}
 		it := byIndex[idx]
 		switch {
 		case idx >= 0:
-		case id != "":
-			it = byID[id]
+		case len(id) > 0:
+			it = byID[string(id)]
 		case len(items) > 0:
 			it = items[len(items)-1] // neither index nor id: the latest item
 		}
@@ -303,22 +304,24 @@ func respStream(ex *Exchange, res *side) {
 				byIndex[idx] = it
 			}
 		}
-		if it.id == "" && id != "" {
-			it.id = id
-			if byID[id] == nil {
-				byID[id] = it
+		if it.id == "" && len(id) > 0 {
+			it.id = string(id)
+			if byID[it.id] == nil {
+				byID[it.id] = it
 			}
 		}
 		return it
 	}
 	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
-		typ := str(j, "type")
-		if typ == "" {
-			typ = ev.Type
+		// type and delta are not copied: the deltas are appended to
+		// builders, and this runs per event.
+		typ := strBytes(j, "type")
+		if len(typ) == 0 {
+			typ = []byte(ev.Type)
 		}
-		delta := str(j, "delta")
+		delta := strBytes(j, "delta")
 		carried := false
-		switch typ {
+		switch string(typ) {
 		case "response.created", "response.in_progress", "response.queued":
 			if ex.Model == "" {
 				ex.Model = str(j, "response", "model")
@@ -329,7 +332,7 @@ func respStream(ex *Exchange, res *side) {
 				break
 			}
 			it, ri := item(j), respItemOf(x)
-			if typ == "response.output_item.done" {
+			if string(typ) == "response.output_item.done" {
 				it.done = &ri
 			} else {
 				it.meta = &ri
@@ -338,23 +341,23 @@ func respStream(ex *Exchange, res *side) {
 		case "response.output_text.delta":
 			it := item(j)
 			it.text.add(int(num(j, "content_index")), delta)
-			it.deltas, carried = true, delta != ""
+			it.deltas, carried = true, len(delta) > 0
 		case "response.refusal.delta":
 			it := item(j)
-			it.refusal.WriteString(delta)
-			it.deltas, carried = true, delta != ""
+			writeGrowing(&it.refusal, delta)
+			it.deltas, carried = true, len(delta) > 0
 		case "response.reasoning_summary_text.delta":
 			it := item(j)
 			it.summary.add(int(num(j, "summary_index")), delta)
-			it.deltas, carried = true, delta != ""
+			it.deltas, carried = true, len(delta) > 0
 		case "response.reasoning_text.delta":
 			it := item(j)
-			it.reasoning.WriteString(delta)
-			it.deltas, carried = true, delta != ""
+			writeGrowing(&it.reasoning, delta)
+			it.deltas, carried = true, len(delta) > 0
 		case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
 			it := item(j)
-			it.args.WriteString(delta)
-			it.deltas, carried = true, delta != ""
+			writeGrowing(&it.args, delta)
+			it.deltas, carried = true, len(delta) > 0
 		case "response.completed", "response.incomplete", "response.failed":
 			r := j.Get("response")
 			if r == nil || r.Type() != fastjson.TypeObject {

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmtap/llmtap/pkg/record"
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -245,14 +246,16 @@ func parseError(res *side) *APIError {
 	case res.json != nil:
 		return apiErrorOf(res.json)
 	case res.text != nil && res.contentType == "text/event-stream":
-		for _, ev := range res.events() {
-			if j := res.parseJSON(ev.Data); j != nil && (ev.Type == "error" || has(j, "error")) {
-				if e := apiErrorOf(j); e != nil {
-					return e
-				}
+		var found *APIError
+		res.eachEvent(func(ev sse.Event) {
+			if found != nil {
+				return
 			}
-		}
-		return nil
+			if j := res.parseJSON(ev.Data); j != nil && (ev.Type == "error" || has(j, "error")) {
+				found = apiErrorOf(j)
+			}
+		})
+		return found
 	case res.text != nil:
 		return textError(string(res.text), res.contentType)
 	}

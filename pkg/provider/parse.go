@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"bytes"
 	"fmt"
 	"mime"
 	"strings"
+	"sync"
 
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
@@ -21,35 +23,52 @@ type side struct {
 	parser      *fastjson.Parser
 }
 
-// events parses a text body as a server-sent event stream.
-func (s *side) events() []sse.Event {
+// eachEvent calls fn for each event of a text body parsed as a
+// server-sent event stream. ev.Data is valid only during the call.
+func (s *side) eachEvent(fn func(ev sse.Event)) {
 	if s.text == nil {
-		return nil
+		return
 	}
-	return sse.ParseAll(s.text)
+	p := sseParsers.Get().(*sse.Parser)
+	p.Feed(s.text, fn)
+	p.End(fn)
+	// Not deferred: a Parser that fn panicked out of is dropped, not reused.
+	sseParsers.Put(p)
 }
+
+// sseParsers keeps event parsers, with their grown buffers, from one
+// record to the next.
+var sseParsers = sync.Pool{New: func() any { return new(sse.Parser) }}
 
 // jsonEvents calls fn for each event of a stream whose data is a JSON
 // object, in order, skipping empty events and OpenAI's "[DONE]" sentinel.
-// The value is valid only during the call. It marks ex as streamed when any
-// event has data.
+// The value and ev.Data are valid only during the call. It marks ex as
+// streamed when any event has data.
 func (s *side) jsonEvents(ex *Exchange, fn func(ev sse.Event, j *fastjson.Value)) {
-	for _, ev := range s.events() {
-		data := strings.TrimSpace(ev.Data)
-		if data == "" || data == "[DONE]" {
-			continue
+	s.eachEvent(func(ev sse.Event) {
+		data := bytes.TrimSpace(ev.Data)
+		if len(data) == 0 || string(data) == "[DONE]" {
+			return
 		}
 		ex.Stream = true
 		if j := s.parseJSON(data); j != nil && j.Type() == fastjson.TypeObject {
 			fn(ev, j)
 		}
-	}
+	})
 }
 
-// parseJSON parses one event's data (or any text) as JSON with the side's
-// own parser; the value is valid until the next call.
-func (s *side) parseJSON(data string) *fastjson.Value {
-	v, err := s.parser.Parse(data)
+// writeGrowing appends s to b, doubling b's buffer when it is full: Write
+// alone grows a long buffer by only a quarter, which copies a long streamed
+// text several times over.
+func writeGrowing(b *strings.Builder, s []byte) {
+	b.Grow(len(s))
+	b.Write(s)
+}
+
+// parseJSON parses one event's data as JSON with the side's own parser;
+// the value is valid until the next call. The parser copies data.
+func (s *side) parseJSON(data []byte) *fastjson.Value {
+	v, err := s.parser.ParseBytes(data)
 	if err != nil {
 		return nil
 	}

@@ -14,12 +14,18 @@
 //     line; U+2028 and U+0085 are data like any other.
 package sse
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // Event is one dispatched event.
 type Event struct {
 	Type string // the event field; "" means the default, "message"
-	Data string // data lines joined with "\n"
+	// Data is the data lines joined with "\n". In an event passed to emit
+	// it is the Parser's own buffer, valid only until emit returns, so that
+	// a stream costs no allocation per event; copy what you keep.
+	Data []byte
 	// ID is the last event ID: the value of the latest "id" field in the
 	// stream up to this event, which carries over from earlier events as
 	// the spec says. "" when there was none.
@@ -53,8 +59,8 @@ type Parser struct {
 
 // Feed parses the next chunk of the stream and calls emit for each event
 // that a blank line completes. A line cut by the end of the chunk is kept
-// until a later Feed or End completes it. emit must not call p.
-// The Parser does not keep chunk.
+// until a later Feed or End completes it. emit must not call p, nor keep
+// ev.Data past its return. The Parser does not keep chunk.
 func (p *Parser) Feed(chunk []byte, emit func(Event)) {
 	if p.skipLF && len(chunk) > 0 {
 		p.skipLF = false
@@ -168,7 +174,7 @@ func (p *Parser) dispatch(emit func(Event)) {
 	}
 	ev := Event{
 		Type:   p.typeString(),
-		Data:   string(p.data[:len(p.data)-1]), // without the last "\n"
+		Data:   p.data[:len(p.data)-1], // without the last "\n"
 		ID:     p.id,
 		Offset: p.evOff,
 	}
@@ -194,10 +200,22 @@ func (p *Parser) typeString() string {
 }
 
 // ParseAll parses a whole stream, including a last event that is not
-// followed by a blank line.
+// followed by a blank line. Each event's Data is its own: it does not
+// alias b, and appending to it does not overwrite another event's.
 func ParseAll(b []byte) []Event {
 	var out []Event
-	add := func(ev Event) { out = append(out, ev) }
+	// One buffer holds all the data: a data line is longer than the data
+	// it adds, so len(b) bytes are enough.
+	buf := make([]byte, 0, len(b))
+	add := func(ev Event) {
+		start := len(buf)
+		buf = append(buf, ev.Data...)
+		ev.Data = buf[start:len(buf):len(buf)]
+		if len(out) == cap(out) {
+			out = slices.Grow(out, len(out)) // double: append grows a long slice by only a quarter
+		}
+		out = append(out, ev)
+	}
 	var p Parser
 	p.Feed(b, add)
 	p.End(add)
