@@ -2,13 +2,13 @@
 // grows, for a long-running server.
 //
 // Go's default, GOGC=100, lets the heap reach twice what is live before it
-// collects. That is cheap while the heap is small. But a proxy holding a
-// thousand slow streams has tens of MB live, nearly all of it buffers that
-// last as long as their streams, and doubling that doubles the process's
-// memory (issue 5: 1,000 streams under 100 MB). A lower GOGC everywhere
-// would make a small heap collect far more often for nothing. So after each
-// collection the tuner sets GOGC to give the heap Headroom bytes to grow
-// by, never more than 100% of the live heap and never less than MinPercent.
+// collects. A proxy holding a thousand slow streams has tens of MB live,
+// nearly all of it buffers that last as long as their streams, and doubling
+// that doubles the process's memory (issue 5: 1,000 streams under 100 MB).
+// A proxy under plain load has 1–2 MB live and allocates fast, so GOGC=100
+// (a 4 MB heap) collects it some 60 times a second, each with its pauses.
+// So after each collection the tuner sets GOGC to give the heap Headroom
+// bytes to grow by, within MinPercent and MaxPercent of the live heap.
 package gctune
 
 import (
@@ -23,26 +23,34 @@ import (
 // Config is the policy. The zero value is not usable; see Default.
 type Config struct {
 	// Headroom is how far the heap may grow past the live heap between
-	// collections, while that is less than the live heap itself.
+	// collections.
 	Headroom uint64
 	// MinPercent is the lowest GOGC set, which bounds the collector's work
 	// when the live heap is very large.
 	MinPercent int
+	// MaxPercent is the highest GOGC set. The runtime's smallest heap goal
+	// is 4 MB × GOGC/100, so this also bounds the heap of a process with
+	// almost nothing live. Zero: 100, Go's default.
+	MaxPercent int
 }
 
-// Default suits llmtap: a small heap (below 12 MiB live) keeps GOGC=100;
-// past that the headroom stays at 12 MiB, down to GOGC=25 at 48 MiB. A
-// thousand slow streams (about 35 MiB live) then run at GOGC=34, in 95 MB
-// instead of 130 MB, for a few percent of CPU (BENCHMARKS.md).
-var Default = Config{Headroom: 12 << 20, MinPercent: 25}
+// Default suits llmtap: the heap may grow 12 MiB past what is live. Under
+// plain load (1–2 MiB live) that is GOGC=300, a heap of 12 MB; a thousand
+// slow streams (about 35 MiB live) run at GOGC=34, in 95 MB instead of
+// 130 MB; GOGC never goes below 25, reached at 48 MiB (BENCHMARKS.md).
+var Default = Config{Headroom: 12 << 20, MinPercent: 25, MaxPercent: 300}
 
 // Percent is the GOGC the policy gives for live bytes of live heap.
 func (c Config) Percent(live uint64) int {
+	hi := uint64(c.MaxPercent)
+	if hi == 0 {
+		hi = 100
+	}
 	if live == 0 {
-		return 100
+		return int(hi)
 	}
 	p := c.Headroom * 100 / live
-	return int(min(max(p, uint64(c.MinPercent)), 100))
+	return int(min(max(p, uint64(c.MinPercent)), hi))
 }
 
 // Tuner adjusts GOGC after every collection until stopped.

@@ -13,8 +13,10 @@ func TestPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 100},
-		{1 * mib, 100},
+		{0, 300},
+		{1 * mib, 300},
+		{4 * mib, 300},
+		{6 * mib, 200},
 		{12 * mib, 100},
 		{16 * mib, 75},
 		{24 * mib, 50},
@@ -28,10 +30,11 @@ func TestPercent(t *testing.T) {
 }
 
 // TestTunerFollowsTheHeap: with a large live heap the tuner lowers GOGC
-// after a collection, and raises it again once the heap is small.
+// after a collection, and raises it again, to its maximum, once the heap is
+// small.
 func TestTunerFollowsTheHeap(t *testing.T) {
 	unsetenv(t, "GOGC")
-	tuner := Start(Config{Headroom: 4 << 20, MinPercent: 25})
+	tuner := Start(Config{Headroom: 4 << 20, MinPercent: 25, MaxPercent: 200})
 	if tuner == nil {
 		t.Fatal("Start returned nil with GOGC unset")
 	}
@@ -44,7 +47,7 @@ func TestTunerFollowsTheHeap(t *testing.T) {
 	waitPercent(t, tuner, 25)
 	runtime.KeepAlive(live)
 	live = nil
-	waitPercent(t, tuner, 100)
+	waitPercent(t, tuner, 200)
 }
 
 func waitPercent(t *testing.T, tuner *Tuner, want int) {
@@ -74,7 +77,7 @@ func TestStopRestores(t *testing.T) {
 	unsetenv(t, "GOGC")
 	before := debug.SetGCPercent(77)
 	defer debug.SetGCPercent(before)
-	tuner := Start(Config{Headroom: 1, MinPercent: 30})
+	tuner := Start(Config{Headroom: 1, MinPercent: 30, MaxPercent: 100})
 	runtime.GC()
 	waitPercent(t, tuner, 30)
 	tuner.Stop()
