@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -288,8 +289,26 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Still more body after MaxBody: close the connection rather than
 		// let net/http read on past the handler (see finishUnread).
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			_ = conn.Close()
+			go lingerClose(conn)
 		}
+	}
+}
+
+// lingerTime is how long lingerClose lets a client go on sending.
+const lingerTime = 500 * time.Millisecond
+
+// lingerClose closes a connection whose client may still be sending a body
+// that nobody will read. Closing a socket with unread bytes makes the
+// kernel send a reset, and a reset can destroy the answer already sent
+// before the client has read it. So, as net/http does, it half-closes
+// first, then reads and drops what still comes for a short while.
+func lingerClose(conn net.Conn) {
+	defer conn.Close()
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	if conn.SetReadDeadline(time.Now().Add(lingerTime)) == nil {
+		_, _ = io.Copy(io.Discard, conn)
 	}
 }
 
