@@ -649,8 +649,8 @@ func BenchmarkParseStream(b *testing.B) {
 }
 
 // TestStreamAllocs: reassembling a stream allocates per stream, not per
-// event: ten times the events cost only the few more allocations of the
-// growing text buffers. Some servers repeat the role in every chunk.
+// event: ten times the events cost only a few more allocations, far fewer
+// than one per event. Some servers repeat the role in every chunk.
 func TestStreamAllocs(t *testing.T) {
 	streams := []struct {
 		name, path, req string
@@ -684,9 +684,12 @@ func TestStreamAllocs(t *testing.T) {
 					}
 				})
 			}
+			// 900 more events; an allocation per event would add 900. A few
+			// more come from growing buffers, and under -race from
+			// sync.Pool dropping items at random.
 			few, many := allocs(100), allocs(1000)
-			if many-few > 10 {
-				t.Errorf("%.0f allocations for 100 events, %.0f for 1000; want at most 10 more", few, many)
+			if many-few > 100 {
+				t.Errorf("%.0f allocations for 100 events, %.0f for 1000; want at most 100 more", few, many)
 			}
 		})
 	}
