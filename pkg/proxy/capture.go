@@ -33,7 +33,7 @@ var _ httputil.BufferPool = (*copyPool)(nil)
 const (
 	bigCopyBuffer   = 32 << 10
 	smallCopyBuffer = 2 << 10
-	maxBigCopies    = 64
+	maxBigCopies    = 16
 )
 
 func (p *copyPool) Get() []byte {
