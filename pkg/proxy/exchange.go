@@ -43,10 +43,10 @@ type exchange struct {
 	// wholeBody is the request body read whole (wholeBodyLimit), which
 	// rewrite gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
-	// flushClient sends the client whatever of the answer is still
-	// buffered; finish calls it before waiting for the output.
-	flushClient func()
-	once        sync.Once
+	// client is the handler's writer, which finish flushes before it
+	// waits for the output.
+	client http.ResponseWriter
+	once   sync.Once
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -218,9 +218,7 @@ func (ex *exchange) finish() {
 			// Back-pressure: many records wait for the output, and this
 			// handler waits with them. A small answer may still sit in the
 			// server's buffer (bodyFlushInterval); the client gets it first.
-			if ex.flushClient != nil {
-				ex.flushClient()
-			}
+			_ = http.NewResponseController(ex.client).Flush()
 			t.pending <- struct{}{}
 		}
 		t.inflight.Add(1)

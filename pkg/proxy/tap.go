@@ -273,7 +273,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The proxy ends a stream that fails mid-way with
 	// panic(http.ErrAbortHandler); the deferred finish still writes the
 	// record with everything received.
-	ex.flushClient = func() { _ = http.NewResponseController(w).Flush() }
+	ex.client = w
 	defer ex.finish()
 	defer func() {
 		if v := recover(); v != nil {
