@@ -26,7 +26,7 @@ func release() {
 	debug.FreeOSMemory()
 }
 
-func releaseWhenIdle(idle time.Duration, activity func() uint64, release func()) (stop func()) {
+func releaseWhenIdle(idle time.Duration, activity func() uint64, free func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -41,7 +41,7 @@ func releaseWhenIdle(idle time.Duration, activity func() uint64, release func())
 				if n := activity(); n != last {
 					last, changed, released = n, now, false
 				} else if !released && now.Sub(changed) >= idle {
-					release()
+					free()
 					released = true
 				}
 			}

@@ -29,6 +29,15 @@ func strBytes(v *fastjson.Value, keys ...string) []byte {
 	return x.GetStringBytes()
 }
 
+// keepStr sets *dst to the string at keys when there is one and it differs
+// from *dst: per-event code calls it for fields that many chunks repeat
+// (role, finish reason), which are then copied once, not per chunk.
+func keepStr(dst *string, v *fastjson.Value, keys ...string) {
+	if s := strBytes(v, keys...); len(s) > 0 && string(s) != *dst {
+		*dst = string(s)
+	}
+}
+
 // num returns the integer at keys, 0 when absent or not a number.
 func num(v *fastjson.Value, keys ...string) int64 {
 	if v == nil {

@@ -375,9 +375,7 @@ func chatStream(ex *Exchange, res *side) {
 // chatDelta adds one chunk's choice to c and reports whether it carried
 // content, reasoning, a refusal or tool-call data.
 func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
-	if f := strBytes(ch, "finish_reason"); len(f) > 0 && string(f) != c.finish {
-		c.finish = string(f)
-	}
+	keepStr(&c.finish, ch, "finish_reason")
 	d := ch.Get("delta")
 	if d == nil {
 		d = ch.Get("message") // a server that streams whole messages
@@ -385,9 +383,7 @@ func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
 	if d == nil || d.Type() != fastjson.TypeObject {
 		return false
 	}
-	if r := strBytes(d, "role"); len(r) > 0 && string(r) != c.role {
-		c.role = string(r) // some servers repeat it in every chunk: copy it once
-	}
+	keepStr(&c.role, d, "role") // some servers repeat it in every chunk
 	carried = appendString(&c.content, d, "content")
 	// Some servers send reasoning_content and reasoning with the same text:
 	// take one (|| does not evaluate the second when the first was sent).

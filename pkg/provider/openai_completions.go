@@ -106,9 +106,7 @@ func completionsStream(ex *Exchange, res *side) {
 				byIndex[i] = ch
 				choices = append(choices, ch)
 			}
-			if f := strBytes(c, "finish_reason"); len(f) > 0 && string(f) != ch.finish {
-				ch.finish = string(f)
-			}
+			keepStr(&ch.finish, c, "finish_reason")
 			if t := strBytes(c, "text"); len(t) > 0 {
 				writeGrowing(&ch.text, t)
 				if ex.FirstTokenOffset < 0 {

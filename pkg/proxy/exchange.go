@@ -71,6 +71,10 @@ func (ex *exchange) touch() {
 	}
 }
 
+// flushClient sends the client what of the answer still sits in the
+// server's buffer (bodyFlushInterval holds a known-length body back).
+func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client).Flush() }
+
 // quiet stops the silence timer: the upstream has nothing more to say.
 func (ex *exchange) quiet() {
 	if ex.silence != nil {
@@ -218,7 +222,7 @@ func (ex *exchange) finish() {
 			// Back-pressure: many records wait for the output, and this
 			// handler waits with them. A small answer may still sit in the
 			// server's buffer (bodyFlushInterval); the client gets it first.
-			_ = http.NewResponseController(ex.client).Flush()
+			ex.flushClient()
 			t.pending <- struct{}{}
 		}
 		t.inflight.Add(1)

@@ -278,10 +278,9 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
-				// A body of known length may still sit in the server's
-				// buffer (bodyFlushInterval): what came before the upstream
-				// failed reaches the client before the connection is cut.
-				_ = http.NewResponseController(w).Flush()
+				// What came before the upstream failed reaches the client
+				// before the connection is cut.
+				ex.flushClient()
 			}
 			panic(v)
 		}
