@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
 // buildTools builds llmtap and llmmd into dir, as make build does.

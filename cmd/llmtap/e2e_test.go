@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )

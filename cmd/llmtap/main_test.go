@@ -21,7 +21,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )

@@ -26,7 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
@@ -514,7 +514,7 @@ func nativeItoa(i int) string {
 	return string(b)
 }
 
-// TestAnthropicFakeUpstream parses the realistic bodies pkg/fakeupstream
+// TestAnthropicFakeUpstream parses the realistic bodies internal/fakeupstream
 // sends, streamed and not, with a tool call, and its error answers.
 func TestAnthropicFakeUpstream(t *testing.T) {
 	srv := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))

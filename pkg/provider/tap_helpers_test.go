@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"

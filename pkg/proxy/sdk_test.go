@@ -27,7 +27,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/redact"

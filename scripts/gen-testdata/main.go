@@ -42,7 +42,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
 func main() {

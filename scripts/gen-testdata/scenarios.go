@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
 // The scenarios: one testdata file each. Request bodies are what the SDKs

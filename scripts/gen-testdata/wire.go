@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
 // Helpers that build wire bodies the way the real services write them.

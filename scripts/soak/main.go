@@ -6,7 +6,7 @@
 //	go run ./scripts/soak [--exchanges 10000] [--concurrency 50] [--short]
 //
 // It builds cmd/llmtap into a temporary directory and runs it with -o FILE
-// in front of the fake upstream (pkg/fakeupstream), served in this process
+// in front of the fake upstream (internal/fakeupstream), served in this process
 // on loopback. The faults: the upstream cuts 5% of streams mid-way, and is
 // killed (listener and every connection closed) and restarted on the same
 // port once; 5% of streaming clients cancel mid-stream and 2% read very

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/llmtap/llmtap/pkg/fakeupstream"
+	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
 // sentAnswer is what the upstream wrote for one request: the status and
@@ -22,7 +22,7 @@ type sentAnswer struct {
 	finished bool
 }
 
-// upstream is the fake upstream (pkg/fakeupstream) on a fixed loopback port,
+// upstream is the fake upstream (internal/fakeupstream) on a fixed loopback port,
 // with a hook that keeps what it sent for each soak id, and a kill switch:
 // kill closes the listener and every connection, restart listens on the same
 // port again.
