@@ -35,7 +35,7 @@ const description = `Record every exchange between an LLM client and its upstrea
 
 Point your SDK's base URL at llmtap (http://127.0.0.1:8000 or http://127.0.0.1:8000/v1);
 llmtap forwards each request to --upstream byte for byte, streams the answer back as it
-arrives, and writes one JSON line per exchange (schema: see the README) to --output.
+arrives, and writes one JSON line per exchange (schema: docs/record.md) to --output.
 
   llmtap --upstream https://api.openai.com/v1 | tee raw.jsonl | llmmd > chat.md
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// pathRules is the README's path table: the upstream base, what the client
+// pathRules is the path table of docs/llmtap.md: the upstream base, what the client
 // asked for, and the URL the upstream sees. Keep the two in step.
 var pathRules = []struct {
 	upstream, request, want string
