@@ -98,6 +98,20 @@ func (r *Record) encode(e *encoder) {
 		dst = appendString(dst, e.Message)
 		dst = append(dst, '}')
 	}
+	if rp := r.Replay; rp != nil {
+		dst = appendKey(dst, "replay")
+		dst = append(dst, `{"of":`...)
+		dst = appendString(dst, rp.Of)
+		dst = appendKey(dst, "scheduled")
+		dst = appendTime(dst, rp.Scheduled)
+		dst = appendKey(dst, "lag_ms")
+		dst = appendMillis(dst, rp.Lag)
+		if rp.HasQueued {
+			dst = appendKey(dst, "queued_ms")
+			dst = appendMillis(dst, rp.Queued)
+		}
+		dst = append(dst, '}')
+	}
 	e.buf = append(dst, '}', '\n')
 }
 

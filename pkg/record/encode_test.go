@@ -284,3 +284,43 @@ func TestNotesBug15LineSeparatorsNeverSplitARecord(t *testing.T) {
 		}
 	}
 }
+
+func TestReplayRoundTrip(t *testing.T) {
+	sched := t0.Add(-1500 * time.Microsecond)
+	for _, tt := range []struct {
+		name   string
+		replay *Replay
+		want   string // the replay object as written; "" for none
+		view   ReplayView
+	}{
+		{"not a replay", nil, "", ReplayView{}},
+		{"open loop", &Replay{Of: "orig-1", Scheduled: sched, Lag: 1500 * time.Microsecond},
+			`"replay":{"of":"orig-1","scheduled":"2026-11-27T01:02:03.455289Z","lag_ms":1.5}`,
+			ReplayView{Of: "orig-1", Scheduled: sched, LagMS: 1.5}},
+		{"with a concurrency cap", &Replay{Of: "orig-2", Scheduled: sched, Lag: 1500 * time.Microsecond, Queued: time.Millisecond, HasQueued: true},
+			`"replay":{"of":"orig-2","scheduled":"2026-11-27T01:02:03.455289Z","lag_ms":1.5,"queued_ms":1}`,
+			ReplayView{Of: "orig-2", Scheduled: sched, LagMS: 1.5, QueuedMS: 1, HasQueued: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sample()
+			r.Replay = tt.replay
+			line := r.AppendJSON(nil)
+			if got := strings.Contains(string(line), `"replay"`); got != (tt.want != "") {
+				t.Fatalf("replay present = %v in %s", got, line)
+			}
+			if tt.want != "" && !strings.Contains(string(line), tt.want+"}\n") {
+				t.Errorf("line does not end with %s: %s", tt.want, line)
+			}
+			var p fastjson.Parser
+			rv, err := ParseLine(&p, line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := rv.Replay()
+			if ok != (tt.replay != nil) || got.Of != tt.view.Of || !got.Scheduled.Equal(tt.view.Scheduled) ||
+				got.LagMS != tt.view.LagMS || got.QueuedMS != tt.view.QueuedMS || got.HasQueued != tt.view.HasQueued {
+				t.Errorf("Replay() = %+v, %v; want %+v", got, ok, tt.view)
+			}
+		})
+	}
+}

@@ -119,4 +119,18 @@ type Record struct {
 	Request  Request
 	Response *Response // nil when no response came from upstream
 	Error    *Error
+	Replay   *Replay // nil for an exchange that was not a replay
+}
+
+// Replay ties a replayed exchange to the record it repeats and says how its
+// send kept to the schedule. Start is the actual send, so Lag includes
+// Queued.
+type Replay struct {
+	Of        string        // id of the original record
+	Scheduled time.Time     // when the schedule said to send it
+	Lag       time.Duration // actual send − scheduled send
+	// Queued is the time spent waiting for a free concurrency slot;
+	// HasQueued is false when no concurrency cap applied.
+	Queued    time.Duration
+	HasQueued bool
 }

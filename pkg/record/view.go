@@ -85,6 +85,33 @@ func (r View) time(key string) time.Time {
 	return t
 }
 
+// ReplayView is the optional replay object of a record made by a replay.
+type ReplayView struct {
+	Of        string
+	Scheduled time.Time // zero when absent or malformed
+	LagMS     float64
+	QueuedMS  float64
+	HasQueued bool // queued_ms was present (a concurrency cap applied)
+}
+
+// Replay is the record's replay object; ok is false for a record that is
+// not a replay.
+func (r View) Replay() (rv ReplayView, ok bool) {
+	o := r.v.Get("replay")
+	if o == nil || o.Type() != fastjson.TypeObject {
+		return ReplayView{}, false
+	}
+	rv.Of = string(o.GetStringBytes("of"))
+	if t, err := time.Parse(time.RFC3339Nano, string(o.GetStringBytes("scheduled"))); err == nil {
+		rv.Scheduled = t
+	}
+	rv.LagMS = o.GetFloat64("lag_ms")
+	if q := o.Get("queued_ms"); q != nil && q.Type() == fastjson.TypeNumber {
+		rv.QueuedMS, rv.HasQueued = q.GetFloat64(), true
+	}
+	return rv, true
+}
+
 // DurationMS is duration_ms.
 func (r View) DurationMS() float64 { return r.v.GetFloat64("duration_ms") }
 
