@@ -9,6 +9,7 @@ require (
 	github.com/klauspost/compress v1.20.4
 	github.com/openai/openai-go/v3 v3.98.0
 	github.com/valyala/fastjson v1.6.10
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

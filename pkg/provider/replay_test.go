@@ -30,3 +30,45 @@ func TestSetModel(t *testing.T) {
 		})
 	}
 }
+
+func TestInference(t *testing.T) {
+	for _, tt := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/v1/chat/completions", true},
+		{"POST", "/chat/completions/", true},
+		{"POST", "/v1/completions", true},
+		{"POST", "/v1/responses", true},
+		{"POST", "/v1/messages", true},
+		{"POST", "/v1/embeddings", true},
+		{"POST", "/v1/moderations", true},
+		{"POST", "/v1/audio/speech", true},
+		{"POST", "/v1/audio/transcriptions", true},
+		{"POST", "/v1/audio/translations", true},
+		{"POST", "/v1/images/generations", true},
+		{"POST", "/v1beta/models/gemini-2.5-flash:generateContent", true},
+		{"POST", "/v1beta/models/gemini-2.5-flash:streamGenerateContent", true},
+		{"POST", "/v1beta/models/text-embedding-004:embedContent", true},
+		{"POST", "/api/chat", true},
+		{"POST", "/api/generate", true},
+		{"POST", "/api/embed", true},
+		{"GET", "/v1/chat/completions", false},
+		{"GET", "/v1/models", false},
+		{"DELETE", "/v1/responses", false},
+		{"POST", "/v1/files", false},
+		{"POST", "/v1/batches", false},
+		{"POST", "/v1/fine_tuning/jobs", false},
+		{"POST", "/v1/uploads", false},
+		{"POST", "/v1/vector_stores", false},
+		{"POST", "/v1/threads/t1/messages", false},
+		{"POST", "/v1/responses/r1/cancel", false},
+		{"POST", "/v1/messages/batches", false},
+		{"POST", "/v1beta/models/g:countTokens", false},
+		{"POST", "/v1/images/edits", false},
+	} {
+		if got := Inference(tt.method, tt.path); got != tt.want {
+			t.Errorf("Inference(%s %s) = %v, want %v", tt.method, tt.path, got, tt.want)
+		}
+	}
+}
