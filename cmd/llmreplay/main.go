@@ -111,6 +111,16 @@ func (c *cli) Validate() error {
 			return fmt.Errorf("--set: %w", err)
 		}
 	}
+	for _, f := range c.Files {
+		if f == "-" {
+			continue
+		}
+		if info, err := os.Stat(f); err != nil {
+			return err
+		} else if info.IsDir() {
+			return fmt.Errorf("%s: is a directory", f)
+		}
+	}
 	if c.Shard != "" {
 		i, n, ok := strings.Cut(c.Shard, "/")
 		c.shard, _ = strconv.Atoi(i)

@@ -165,7 +165,7 @@ func (rd *Reader) Read(line []byte) (req Request, skip Skip, err error) {
 
 	enc := v.BodyEncoding("request")
 	if v.Value().GetBool("request", "truncated") || (enc == "" && v.BodySize("request") > 0) {
-		return Request{}, SkipTruncated, nil
+		return Request{Of: req.Of}, SkipTruncated, nil
 	}
 	switch enc {
 	case record.EncodingJSON:
