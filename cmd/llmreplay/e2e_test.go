@@ -219,8 +219,8 @@ func replayed(t *testing.T, args ...string) (string, string, int) {
 // got: the same, less the masked secrets, with -H applied.
 func wantHeader(h http.Header) http.Header {
 	w := h.Clone()
-	w.Del("Content-Length") // a JSON body is sent compacted, as recorded
-	w.Del("X-Goog-Api-Key") // masked, not replaced
+	w.Del("Content-Length")                  // a JSON body is sent compacted, as recorded
+	w.Del("X-Goog-Api-Key")                  // masked, not replaced
 	w.Set("Authorization", "Bearer new-key") // -H sets it on every request
 	return w
 }
@@ -358,4 +358,3 @@ func readRecords(t *testing.T, path string) []rec {
 	}
 	return out
 }
-

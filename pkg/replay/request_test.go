@@ -134,11 +134,11 @@ func TestReadSkips(t *testing.T) {
 func TestReadModelAndSet(t *testing.T) {
 	mp := "--x\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--x--\r\n"
 	for _, tt := range []struct {
-		name, line       string
-		model            string
-		sets             []string
+		name, line         string
+		model              string
+		sets               []string
 		wantPath, wantBody string
-		warn             string
+		warn               string
 	}{
 		{"chat model", rec("a", "POST", "/v1/chat/completions", "", "", `"body":{"model":"gpt-4o","messages":[]},"body_encoding":"json","body_bytes":30`),
 			"m2", nil, "/v1/chat/completions", `{"model":"m2","messages":[]}`, ""},
