@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/gctune"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
@@ -138,6 +139,9 @@ func main() {
 	// With SIGPIPE handled, a write to a stdout whose reader has gone
 	// fails with EPIPE, which is reported, instead of killing llmreplay.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// The same exchanges as llmtap's, so the same collector policy: few
+	// collections under plain load, a bounded heap with many streams.
+	gctune.Start(gctune.Default)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, sigs))
 }
 
