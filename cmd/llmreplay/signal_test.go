@@ -110,3 +110,43 @@ func TestE2ESignals(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EQueueRecorded: with a cap, a target slower than the schedule makes
+// requests wait for a slot, and the records say so. Each answer takes 50 ms
+// and one is due every 10 ms with one slot, so every request after the
+// first must wait, however fast the machine.
+func TestE2EQueueRecorded(t *testing.T) {
+	dir := binaries(t)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(50 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer up.Close()
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	cmd := exec.Command(filepath.Join(dir, "llmreplay"), "-q", "--target", up.URL, "--rate", "100", "--concurrency", "1",
+		"--loop", "--count", "5", "-o", out, hangingRecords(t, 1))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	recs := readRecords(t, out)
+	if len(recs) != 5 {
+		t.Fatalf("%d records", len(recs))
+	}
+	queued := 0
+	for _, r := range recs {
+		if r.Replay == nil || r.Replay.QueuedMS == nil {
+			t.Fatalf("record %s: no queued_ms: %+v", r.ID, r.Replay)
+		}
+		if *r.Replay.QueuedMS > 0 {
+			queued++
+		}
+		if r.Replay.LagMS < *r.Replay.QueuedMS {
+			t.Errorf("record %s: lag %v ms < queued %v ms", r.ID, r.Replay.LagMS, *r.Replay.QueuedMS)
+		}
+	}
+	if queued < 4 {
+		t.Errorf("%d of 5 records waited for a slot, want at least 4", queued)
+	}
+}
