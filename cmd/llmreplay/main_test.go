@@ -118,3 +118,16 @@ func mustRead(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestRunOutputFails: a record that cannot be written ends llmreplay with
+// status 1 and a message, not silently.
+func TestRunOutputFails(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	// Port 9 (discard) on loopback refuses at once: an upstream_unreachable record.
+	_, stderr, code := runCLI(t, "", "--target", "http://127.0.0.1:9", "-o", "/dev/full", records)
+	if code != clikit.ExitFailure || !strings.Contains(stderr, "no space left on device") {
+		t.Errorf("exit %d, want 1 with the write error; stderr:\n%s", code, stderr)
+	}
+}
