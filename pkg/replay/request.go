@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func (rd *Reader) Read(line []byte) (req Request, skip Skip, err error) {
 	req.Start = v.Start()
 
 	enc := v.BodyEncoding("request")
-	if v.Value().GetBool("request", "truncated") || (enc == "" && v.BodySize("request") > 0) {
+	if bodyCut(v, enc) {
 		return Request{Of: req.Of}, SkipTruncated, nil
 	}
 	switch enc {
@@ -182,6 +183,22 @@ func (rd *Reader) Read(line []byte) (req Request, skip Skip, err error) {
 	req.Query = rd.query(v.Query())
 	rd.edit(&req, enc == record.EncodingJSON)
 	return req, Keep, nil
+}
+
+// bodyCut reports a request body the record does not hold whole: cut at
+// the size limit, not kept, or shorter than its Content-Length (a client
+// that went away mid-upload).
+func bodyCut(v record.View, enc string) bool {
+	size := v.BodySize("request")
+	if v.Value().GetBool("request", "truncated") || (enc == "" && size > 0) {
+		return true
+	}
+	if cl := v.Header("request", "content-length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n != size {
+			return true
+		}
+	}
+	return false
 }
 
 // notSent are the recorded request headers never sent again: hop-by-hop

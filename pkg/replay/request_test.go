@@ -50,7 +50,7 @@ func TestReadBodies(t *testing.T) {
 }
 
 func TestReadHeaders(t *testing.T) {
-	line := rec("a", "POST", "/v1/chat/completions", "", `"accept":"application/json","authorization":"Bearer [REDACTED]…WXYZ","connection":"keep-alive, x-hop","content-length":"12","content-type":"application/json","host":"127.0.0.1:8000","keep-alive":"timeout=5","transfer-encoding":"chunked","user-agent":"OpenAI/Python 1.0","x-api-key":"[REDACTED]","x-hop":"1","x-stainless-os":"Linux"`,
+	line := rec("a", "POST", "/v1/chat/completions", "", `"accept":"application/json","authorization":"Bearer [REDACTED]…WXYZ","connection":"keep-alive, x-hop","content-length":"2","content-type":"application/json","host":"127.0.0.1:8000","keep-alive":"timeout=5","transfer-encoding":"chunked","user-agent":"OpenAI/Python 1.0","x-api-key":"[REDACTED]","x-hop":"1","x-stainless-os":"Linux"`,
 		`"body":{},"body_encoding":"json","body_bytes":2`)
 	var warnings []string
 	rd := &Reader{Warn: func(m string) { warnings = append(warnings, m) }, Headers: []Header{{"Authorization", "Bearer new"}, {"X-Extra", "1"}}}
@@ -116,6 +116,8 @@ func TestReadSkips(t *testing.T) {
 		{"delete", rec("a", "DELETE", "/v1/files/f1", "", "", `"body_bytes":0`), false, SkipEndpoint},
 		{"truncated", rec("a", "POST", "/v1/chat/completions", "", "", `"body":"{\"model\":","body_encoding":"text","body_bytes":99999,"truncated":true`), false, SkipTruncated},
 		{"body not kept", rec("a", "POST", "/v1/chat/completions", "", "", `"body_bytes":120`), false, SkipTruncated},
+		{"upload cut short", rec("a", "POST", "/v1/chat/completions", "", `"content-length":"500"`, `"body":"{\"mo","body_encoding":"text","body_bytes":4`), false, SkipTruncated},
+		{"content-length matches", rec("a", "POST", "/v1/chat/completions", "", `"content-length":"2"`, `"body":{},"body_encoding":"json","body_bytes":2`), false, Keep},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, skip, err := (&Reader{All: tt.all}).Read([]byte(tt.line))
