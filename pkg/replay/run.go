@@ -22,19 +22,27 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
+// fineSleep is the last stretch of a wait, slept by fineSleepUntil. The
+// runtime's timers wake through epoll, whose timeout is in whole
+// milliseconds, so in an idle process a timer fires up to a millisecond
+// late: too coarse for sends a millisecond apart.
+const fineSleep = time.Millisecond
+
 func (systemClock) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
+	if d := time.Until(t) - fineSleep; d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	fineSleepUntil(t)
+	return nil
 }
 
 // Plan says how one send kept to its schedule; it becomes the record's
