@@ -292,7 +292,9 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Sign
 	}
 
 	stop, stopSending := context.WithCancel(context.Background())
+	defer stopSending()
 	sendCtx, cut := context.WithCancelCause(context.Background())
+	defer cut(nil)
 	runner := &replay.Runner{
 		Schedule:    sched,
 		Requests:    in.reqs,
