@@ -131,3 +131,35 @@ func TestSendShutdown(t *testing.T) {
 		t.Errorf("kept %q, timing %v", sink.body[0], sink.recs[0].Response.Timing)
 	}
 }
+
+// TestSendSharedRequest: --loop sends one Request many times at once; the
+// sends only read it (run with -race).
+func TestSendSharedRequest(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: 1\n\n")
+	}))
+	defer up.Close()
+	sink := &recSink{}
+	s, err := NewSender(proxy.Config{Upstream: up.URL, Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &Request{Of: "x", Method: "POST", Path: "/v1/chat/completions",
+		Header: http.Header{"Content-Type": {"application/json"}, "Expect": {"100-continue"}, "X-Forwarded-For": {"10.0.0.1"}},
+		Body:   []byte(`{"model":"m"}`)}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Send(context.Background(), req, Plan{Scheduled: time.Now()})
+		}()
+	}
+	wg.Wait()
+	s.Wait()
+	if len(sink.recs) != 8 || len(req.Header) != 3 {
+		t.Errorf("%d records; header now %v", len(sink.recs), req.Header)
+	}
+}
