@@ -465,7 +465,8 @@ func (c *cli) dryRun(stdout io.Writer, logger *log.Logger, sched *replay.Schedul
 		limit = len(in.reqs)
 		logger.Printf("a closed loop runs until --duration; showing one pass through the input")
 	}
-	for n := 0; limit < 0 || n < limit; n++ {
+	n := 0
+	for ; limit < 0 || n < limit; n++ {
 		item, ok := sched.Next()
 		if !ok {
 			break
@@ -480,6 +481,9 @@ func (c *cli) dryRun(stdout io.Writer, logger *log.Logger, sched *replay.Schedul
 	if err := out.Flush(); err != nil {
 		logger.Printf("write: %v", err)
 		return clikit.ExitFailure
+	}
+	if !c.Quiet {
+		logger.Printf("dry run: would send %d; skipped %d by endpoint policy, %d truncated", n, in.endpoint, in.truncated)
 	}
 	return clikit.ExitOK
 }

@@ -44,7 +44,8 @@ func TestRunTable(t *testing.T) {
 			stdout: "0.000000\tPOST\thttp://127.0.0.1:9/v1/chat/completions\t32\n" +
 				"1.000000\tPOST\thttp://127.0.0.1:9/v1/v1beta/models/gemini-2.5-flash:generateContent\t15\n" +
 				"4.000000\tPOST\thttp://127.0.0.1:9/v1/messages\t33\n",
-			stderr: []string{"authorization is masked", "query parameter key is masked", "x-api-key is masked", "records.jsonl:4: skipped record r4: its request body"},
+			stderr: []string{"authorization is masked", "query parameter key is masked", "x-api-key is masked", "records.jsonl:4: skipped record r4: its request body",
+				"dry run: would send 3; skipped 1 by endpoint policy, 1 truncated"},
 		},
 		{
 			name:   "dry run from stdin, speed, --all, --param masked in the URL",
