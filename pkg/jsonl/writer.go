@@ -27,6 +27,12 @@ type Options struct {
 	// Release, if set, is given each line once it has been written, so the
 	// caller can pool its buffers.
 	Release func([]byte)
+	// Transform, if set, writes each line given to Write to the output in
+	// its place, on the writer goroutine and in order, for an output made
+	// from the lines (llmtap's Markdown transcript). It must write whole
+	// lines, or nothing. Its error is a write failure, handled as a
+	// WriteFunc function's is. Lines of WriteFunc are not transformed.
+	Transform func(w io.Writer, line []byte) error
 }
 
 // Writer writes whole lines from many goroutines to one output. One
@@ -217,34 +223,37 @@ func (w *Writer) run(out io.WriteCloser) {
 			}
 		}
 	}
+	writeFunc := func(fn func(io.Writer) error) {
+		ow := &outputWriter{w: bw}
+		err := fn(ow)
+		if err == nil {
+			mark.line(ow.n)
+		} else {
+			if ow.err == nil {
+				// End the partial line and flush, so that the lines
+				// before it reach the output; then stop.
+				_ = bw.WriteByte('\n')
+				mark.line(ow.n + 1)
+				if ferr := bw.Flush(); ferr != nil {
+					failOutput(ferr)
+				}
+				fail(fmt.Errorf("write record: %w", err))
+			} else {
+				failOutput(ow.err)
+			}
+		}
+	}
 	put := func(it item) {
 		if it.fn != nil {
-			if failed {
-				it.done <- w.failure()
-				return
-			}
-			ow := &outputWriter{w: bw}
-			err := it.fn(ow)
-			if err == nil {
-				mark.line(ow.n)
-			} else {
-				if ow.err == nil {
-					// End the partial line and flush, so that the lines
-					// before it reach the output; then stop.
-					_ = bw.WriteByte('\n')
-					mark.line(ow.n + 1)
-					if ferr := bw.Flush(); ferr != nil {
-						failOutput(ferr)
-					}
-					fail(fmt.Errorf("write record: %w", err))
-				} else {
-					failOutput(ow.err)
-				}
+			if !failed {
+				writeFunc(it.fn)
 			}
 			it.done <- w.failure()
 			return
 		}
-		if !failed {
+		if !failed && w.opts.Transform != nil {
+			writeFunc(func(ow io.Writer) error { return w.opts.Transform(ow, it.line) })
+		} else if !failed {
 			mark.line(len(it.line))
 			if _, err := bw.Write(it.line); err != nil {
 				failOutput(err)
