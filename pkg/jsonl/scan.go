@@ -7,15 +7,17 @@ import (
 	"os"
 )
 
-//lint:ignore ST1012 a signal to the loop, as fs.SkipDir is, not a failure
 // SkipInput, returned by a Scanner's function, leaves the rest of the
 // current input unread and goes on with the next (llmgrep -l: one selected
 // line names the file).
+//
+//lint:ignore ST1012 a signal to the loop, as fs.SkipDir is, not a failure
 var SkipInput = errors.New("jsonl: skip the rest of this input")
 
-//lint:ignore ST1012 a signal to the loop, as fs.SkipAll is, not a failure
 // Stop, returned by a Scanner's function, ends the scan without an error
 // (llmgrep -m: enough lines selected).
+//
+//lint:ignore ST1012 a signal to the loop, as fs.SkipAll is, not a failure
 var Stop = errors.New("jsonl: stop reading")
 
 // Skip returns an error that tells a Scanner to skip the current line with
