@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -215,6 +214,7 @@ func (s streamFlag) value() *bool {
 }
 
 func main() {
+	clikit.CatchBrokenPipe()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -321,12 +321,8 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
 		err = g.out.Flush()
 	}
 	if err != nil {
-		// A write failed (the only error a scan returns): quietly when
-		// the reader went away (llmgrep | head), which is no news to
-		// anyone.
-		if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, os.ErrClosed) {
-			fmt.Fprintf(stderr, "llmgrep: write: %v\n", err)
-		}
+		// A write failed: the only error a scan returns.
+		clikit.WriteFailed(stderr, "llmgrep", err)
 		return clikit.ExitUsage
 	}
 	switch {

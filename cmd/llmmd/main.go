@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/jsonl"
@@ -66,6 +65,7 @@ func (c *cli) Validate() error {
 }
 
 func main() {
+	clikit.CatchBrokenPipe()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -98,9 +98,7 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
 		err = out.Flush()
 	}
 	if err != nil {
-		if !isBrokenPipe(err) {
-			fmt.Fprintf(stderr, "llmmd: write: %v\n", err)
-		}
+		clikit.WriteFailed(stderr, "llmmd", err)
 		return clikit.ExitFailure
 	}
 	switch {
@@ -110,10 +108,4 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
 		return clikit.ExitFailure
 	}
 	return clikit.ExitOK
-}
-
-// isBrokenPipe reports a reader of stdout that went away (llmmd | head):
-// not worth a message.
-func isBrokenPipe(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
 }
