@@ -116,9 +116,10 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	}
 	var sink proxy.Sink = proxy.LineSink{W: w}
 	var md *jsonl.Writer // the --log-dir transcript
-	var mdFailed <-chan error
-	mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
+	var mdPath string
+	var mdFailed <-chan error // nil, never ready, without a transcript
 	if c.LogDir != "" {
+		mdPath = strings.TrimSuffix(output, ".jsonl") + ".md"
 		if md, err = newTranscript(mdPath, logger, c.Fsync); err != nil {
 			_ = w.Close()
 			return fail("%v", err)
