@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/filter"
 	"github.com/llmtap/llmtap/pkg/jsonl"
+	"github.com/llmtap/llmtap/pkg/record"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -166,7 +166,7 @@ func (e *errorFlag) Decode(ctx *kong.DecodeContext) error {
 	case t.Type == kong.FlagValueToken:
 		ctx.Scan.Pop()
 		*e = append(*e, fmt.Sprint(t.Value))
-	case t.Type == kong.UntypedToken && slices.Contains(filter.ErrorKinds, t.String()):
+	case t.Type == kong.UntypedToken && record.IsErrorKind(t.String()):
 		ctx.Scan.Pop()
 		*e = append(*e, t.String())
 	default:
@@ -273,7 +273,7 @@ func permute(args []string, groups [][]*kong.Flag) []string {
 			positional = append(positional, a)
 		case strings.HasPrefix(a, "--"):
 			flags = append(flags, a)
-			if a == "--error" && i+1 < len(args) && slices.Contains(filter.ErrorKinds, args[i+1]) || takesValue[a] {
+			if a == "--error" && i+1 < len(args) && record.IsErrorKind(args[i+1]) || takesValue[a] {
 				next()
 			}
 		default: // -v, -Hc, -m2, -m 2, -vm 2

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,16 +21,6 @@ import (
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
 )
-
-// ErrorKinds are the error.kind values llmtap writes, which --error accepts.
-var ErrorKinds = []string{
-	record.KindUpstreamUnreachable,
-	record.KindUpstreamTimeout,
-	record.KindUpstreamAborted,
-	record.KindClientCancelled,
-	record.KindShutdown,
-	record.KindBodyTruncated,
-}
 
 // Spec is a filter as llmgrep's flags give it. Every field is optional.
 // Different fields combine with AND; the values of one field with OR.
@@ -460,7 +451,12 @@ func globs(flag string, vals []string) ([]glob, error) {
 // one llmtap writes (or a glob that matches one), so a typo is an error,
 // not a silent empty result.
 func errorGlobs(vals []string) (gs []glob, anyErr bool, err error) {
-	forms := "want one of " + strings.Join(ErrorKinds, ", ") + ", or a glob over them (upstream_*)"
+	kinds := record.ErrorKinds()
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.Name
+	}
+	forms := "want one of " + strings.Join(names, ", ") + ", or a glob over them (upstream_*)"
 	for _, v := range vals {
 		if v == "" {
 			anyErr = true
@@ -470,21 +466,12 @@ func errorGlobs(vals []string) (gs []glob, anyErr bool, err error) {
 		if err != nil {
 			return nil, false, &ArgError{"--error", v, fmt.Errorf("%v: %s", err, forms)}
 		}
-		if !globMatchesAny(g, ErrorKinds) {
+		if !slices.ContainsFunc(names, g.match) {
 			return nil, false, &ArgError{"--error", v, fmt.Errorf("unknown kind: %s", forms)}
 		}
 		gs = append(gs, g)
 	}
 	return gs, anyErr, nil
-}
-
-func globMatchesAny(g glob, names []string) bool {
-	for _, n := range names {
-		if g.match(n) {
-			return true
-		}
-	}
-	return false
 }
 
 func anyGlobBytes(gs []glob, b []byte) bool {

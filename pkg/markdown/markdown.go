@@ -369,23 +369,13 @@ func appendUsage(b []byte, u *provider.Usage) []byte {
 	return append(b, " tokens"...)
 }
 
-// kindText says in words what each record error kind means.
-var kindText = map[string]string{
-	record.KindClientCancelled:     "The client went away before the response ended",
-	record.KindUpstreamAborted:     "The upstream broke off the response",
-	record.KindUpstreamUnreachable: "The upstream could not be reached",
-	record.KindUpstreamTimeout:     "The upstream went silent and the exchange timed out",
-	record.KindShutdown:            "llmtap was shutting down and cut the exchange",
-	record.KindBodyTruncated:       "A body was larger than llmtap keeps and was recorded cut",
-}
-
 // problems writes what went wrong, plainly, before the conversation: the
 // record's error and the provider's error message.
 func (s *section) problems() {
 	v, ex := s.v, s.ex
 	if k := v.ErrorKind(); k != "" {
 		s.b = append(s.b, "> ⚠ **"...)
-		if text, ok := kindText[k]; ok {
+		if text, ok := record.ErrorKindText(k); ok {
 			s.b = append(s.b, text...)
 		} else {
 			s.b = append(s.b, "Error"...)

@@ -36,6 +36,9 @@ func (t *Tap) errorMessage(kind string, err error) string {
 		return "llmtap: the client went away before the response was complete"
 	case record.KindShutdown:
 		return "llmtap: shut down before the response was complete"
+	case record.KindBodyTruncated:
+		// Only in the record: the client got the whole body.
+		return "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)
 	default:
 		return "llmtap: " + kind + detail
 	}

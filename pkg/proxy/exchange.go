@@ -246,8 +246,7 @@ func (ex *exchange) finish() {
 				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
 					Message: "a body could not be kept whole: " + spillErr.Error()}
 			case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
-				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
-					Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
+				rec.Error = &record.Error{Kind: record.KindBodyTruncated, Message: t.errorMessage(record.KindBodyTruncated, nil)}
 			}
 			t.cfg.Sink.Record(rec)
 		}()
