@@ -21,6 +21,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/llmtap/llmtap/pkg/humanize"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
 )
@@ -135,9 +136,9 @@ func (s *section) render() {
 	s.response(history)
 	if !s.shown {
 		s.b = append(s.b, "*Nothing to show: "...)
-		s.b = appendSize(s.b, s.v.BodySize("request"))
+		s.b = humanize.AppendBytes(s.b, s.v.BodySize("request"))
 		s.b = append(s.b, " sent, "...)
-		s.b = appendSize(s.b, s.v.BodySize("response"))
+		s.b = humanize.AppendBytes(s.b, s.v.BodySize("response"))
 		s.b = append(s.b, " received.*\n\n"...)
 	}
 }
@@ -262,11 +263,11 @@ func (s *section) heading() {
 	if q := v.Query(); q != "" {
 		endpoint += "?" + q
 	}
-	endpoint, _ = clip(endpoint, 200)
+	endpoint, _ = humanize.Clip(endpoint, 200)
 	b = appendCode(b, endpoint)
 	if ex.Model != "" {
 		sep()
-		m, _ := clip(ex.Model, 100)
+		m, _ := humanize.Clip(ex.Model, 100)
 		b = appendInline(b, m)
 	}
 	sep()
@@ -385,7 +386,7 @@ func (s *section) problems() {
 		s.b = append(s.b, ')')
 		if m := v.ErrorMessage(); m != "" {
 			s.b = append(s.b, ": "...)
-			m, _ = clip(m, 500)
+			m, _ = humanize.Clip(m, 500)
 			s.b = appendInline(s.b, m)
 		}
 		s.b = append(s.b, '.')
@@ -418,7 +419,7 @@ func (s *section) problems() {
 		}
 		if e.Message != "" {
 			s.b = append(s.b, ": "...)
-			m, _ := clip(e.Message, 2000)
+			m, _ := humanize.Clip(e.Message, 2000)
 			s.b = appendInline(s.b, m)
 		}
 	} else {
@@ -607,13 +608,13 @@ func (s *section) toolCall(c *provider.ToolCall) {
 	args := c.Arguments
 	switch pretty, ok := prettyJSON(args); {
 	case ok:
-		pretty, cut := clip(pretty, s.r.opts.MaxChars)
+		pretty, cut := humanize.Clip(pretty, s.r.opts.MaxChars)
 		b = appendFenced(b, "json", pretty)
 		b = appendClipNote(b, cut)
 	case strings.TrimSpace(args) == "":
 		b = append(b, "*(no arguments)*\n\n"...)
 	default:
-		args, cut := clip(args, s.r.opts.MaxChars)
+		args, cut := humanize.Clip(args, s.r.opts.MaxChars)
 		b = appendFenced(b, "", args)
 		b = appendClipNote(b, cut)
 	}
@@ -643,7 +644,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 		}
 		b = append(b, sep...)
 		sep = ", "
-		s, _ = clip(s, 200)
+		s, _ = humanize.Clip(s, 200)
 		b = appendInline(b, s)
 	}
 	field(p.Name)
@@ -651,7 +652,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 	if p.Bytes > 0 {
 		b = append(b, sep...)
 		sep = ", "
-		b = appendSize(b, p.Bytes)
+		b = humanize.AppendBytes(b, p.Bytes)
 	}
 	if !strings.HasPrefix(p.URL, "data:") {
 		field(p.URL)
