@@ -26,6 +26,17 @@ import (
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
+// Limits, in characters, on what a transcript shows of values that are not
+// the conversation and that no option clips: a heading stays one line, and
+// a hostile record cannot fill a screen with one field.
+const (
+	maxEndpointChars = 200  // method, path and query in a heading
+	maxModelChars    = 100  // the model name in a heading
+	maxRecordError   = 500  // the message of the record's error
+	maxAPIError      = 2000 // the provider's error message
+	maxMediaField    = 200  // a name, media type or URL in a media placeholder
+)
+
 // Options tunes a Renderer. The zero value threads conversations and shows
 // everything unclipped.
 type Options struct {
@@ -263,11 +274,11 @@ func (s *section) heading() {
 	if q := v.Query(); q != "" {
 		endpoint += "?" + q
 	}
-	endpoint, _ = humanize.Clip(endpoint, 200)
+	endpoint, _ = humanize.Clip(endpoint, maxEndpointChars)
 	b = appendCode(b, endpoint)
 	if ex.Model != "" {
 		sep()
-		m, _ := humanize.Clip(ex.Model, 100)
+		m, _ := humanize.Clip(ex.Model, maxModelChars)
 		b = appendInline(b, m)
 	}
 	sep()
@@ -386,7 +397,7 @@ func (s *section) problems() {
 		s.b = append(s.b, ')')
 		if m := v.ErrorMessage(); m != "" {
 			s.b = append(s.b, ": "...)
-			m, _ = humanize.Clip(m, 500)
+			m, _ = humanize.Clip(m, maxRecordError)
 			s.b = appendInline(s.b, m)
 		}
 		s.b = append(s.b, '.')
@@ -419,7 +430,7 @@ func (s *section) problems() {
 		}
 		if e.Message != "" {
 			s.b = append(s.b, ": "...)
-			m, _ := humanize.Clip(e.Message, 2000)
+			m, _ := humanize.Clip(e.Message, maxAPIError)
 			s.b = appendInline(s.b, m)
 		}
 	} else {
@@ -644,7 +655,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 		}
 		b = append(b, sep...)
 		sep = ", "
-		s, _ = humanize.Clip(s, 200)
+		s, _ = humanize.Clip(s, maxMediaField)
 		b = appendInline(b, s)
 	}
 	field(p.Name)
