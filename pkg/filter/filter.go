@@ -36,8 +36,8 @@ type Spec struct {
 	// OK matches exchanges that completed: a 2xx response and no error.
 	OK bool
 	// Stream, when set, matches streamed (true) or unstreamed (false)
-	// exchanges: a text/event-stream (or NDJSON) response, or, when no
-	// response came, a request with "stream": true.
+	// exchanges, as record.View.Streamed decides from the response; an
+	// exchange without a response was not streamed.
 	Stream *bool
 	// Tools are globs over the names of the tools called in the response;
 	// with InRequest, also in the request's history.
@@ -189,7 +189,7 @@ func Compile(s Spec) (*Matcher, error) {
 
 	if s.Stream != nil {
 		want := *s.Stream
-		m.add(func(l *line) bool { return streamed(l.v) == want })
+		m.add(func(l *line) bool { return l.view.Streamed() == want })
 	}
 
 	for _, d := range []struct {
@@ -413,22 +413,6 @@ func framed(ln []byte) bool {
 	rest, ok := bytes.CutPrefix(ln, []byte(`{"v":`))
 	rest = bytes.TrimLeft(rest, " \t")
 	return ok && len(rest) > 0 && (rest[0] >= '0' && rest[0] <= '9' || rest[0] == '-') && ln[len(ln)-1] == '}'
-}
-
-// streamed reports whether the exchange was streamed: its response is an
-// event stream (or NDJSON), or no response came and the request asked
-// for a stream.
-func streamed(v *fastjson.Value) bool {
-	res := v.Get("response")
-	if res == nil || res.Type() != fastjson.TypeObject {
-		return v.GetBool("request", "body", "stream")
-	}
-	ct := b2s(res.GetStringBytes("headers", "content-type"))
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
-	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
 }
 
 // globs compiles the globs of one flag; nil when there are none.

@@ -47,7 +47,7 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 	case res.json != nil && res.json.Type() == fastjson.TypeArray:
 		// streamGenerateContent without alt=sse: one JSON array of chunks.
 		// The chunks' byte offsets on the wire are not known.
-		ex.Stream, g.merge = true, true
+		g.merge = true
 		chunks, _ := res.json.Array()
 		for _, c := range chunks {
 			g.chunk(ex, c, -1)
@@ -56,7 +56,7 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 		g.chunk(ex, res.json, -1)
 	case res.text != nil:
 		res.eachEvent(func(e sse.Event) {
-			ex.Stream, g.merge = true, true
+			g.merge = true
 			if d := res.parseJSON(e.Data); d != nil {
 				g.chunk(ex, d, e.Offset)
 			}

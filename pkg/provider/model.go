@@ -27,7 +27,7 @@ const (
 type Exchange struct {
 	API    API
 	Model  string // from the request, else from the response
-	Stream bool   // the response was streamed (SSE)
+	Stream bool   // the response was streamed, as record.View.Streamed decides
 
 	// Request is the conversation the request sends, in order: system and
 	// developer instructions first, then the messages.

@@ -42,15 +42,13 @@ var sseParsers = sync.Pool{New: func() any { return new(sse.Parser) }}
 
 // jsonEvents calls fn for each event of a stream whose data is a JSON
 // object, in order, skipping empty events and OpenAI's "[DONE]" sentinel.
-// The value and ev.Data are valid only during the call. It marks ex as
-// streamed when any event has data.
+// The value and ev.Data are valid only during the call.
 func (s *side) jsonEvents(ex *Exchange, fn func(ev sse.Event, j *fastjson.Value)) {
 	s.eachEvent(func(ev sse.Event) {
 		data := bytes.TrimSpace(ev.Data)
 		if len(data) == 0 || string(data) == "[DONE]" {
 			return
 		}
-		ex.Stream = true
 		if j := s.parseJSON(data); j != nil && j.Type() == fastjson.TypeObject {
 			fn(ev, j)
 		}
@@ -98,7 +96,7 @@ func Parse(v record.View) (ex *Exchange) {
 	req := readSide(v, "request", reqp, ep)
 	res := readSide(v, "response", resp, ep)
 	ex.API = Detect(v.Method(), v.Path(), req.json)
-	ex.Stream = res.contentType == "text/event-stream"
+	ex.Stream = v.Streamed()
 
 	switch ex.API {
 	case OpenAIChat:
