@@ -273,11 +273,8 @@ func Compile(s Spec) (*Matcher, error) {
 	}
 	if models != nil {
 		m.add(func(l *line) bool {
-			if b := l.v.Get("request", "body", "model"); b != nil && b.Type() == fastjson.TypeString {
-				s, _ := b.StringBytes()
-				if len(s) > 0 {
-					return anyGlobBytes(models, s)
-				}
+			if s := provider.RequestModel(l.view); len(s) > 0 {
+				return anyGlobBytes(models, s)
 			}
 			// A record that names no model matches no --model, not even *.
 			model := l.exchange().Model

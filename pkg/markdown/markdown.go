@@ -142,7 +142,7 @@ func (s *section) render() {
 	history := false // an assistant message is shown before the answer
 	for i := start; i < len(ex.Request); i++ {
 		s.message(&ex.Request[i], true, "")
-		history = history || ex.Request[i].Role == "assistant"
+		history = history || ex.Request[i].Role == provider.RoleAssistant
 	}
 	s.response(history)
 	if !s.shown {
@@ -490,17 +490,17 @@ func (s *section) response(history bool) {
 // capitalised and escaped.
 func roleTitle(role string) string {
 	switch role {
-	case "system":
+	case provider.RoleSystem:
 		return "System"
-	case "developer":
+	case provider.RoleDeveloper:
 		return "Developer"
-	case "user":
+	case provider.RoleUser:
 		return "User"
-	case "assistant":
+	case provider.RoleAssistant:
 		return "Assistant"
-	case "tool":
+	case provider.RoleTool:
 		return "Tool result"
-	case "function":
+	case provider.RoleFunction:
 		return "Function result"
 	case "":
 		return "Message"
@@ -513,7 +513,7 @@ func roleTitle(role string) string {
 // when heading is set.
 func (s *section) message(m *provider.Message, heading bool, label string) {
 	opts := s.r.opts
-	if opts.NoSystem && (m.Role == "system" || m.Role == "developer") {
+	if opts.NoSystem && m.IsInstruction() {
 		return
 	}
 	s.shown = true
@@ -548,24 +548,17 @@ func (s *section) message(m *provider.Message, heading bool, label string) {
 	for ; call < len(m.ToolCalls); call++ {
 		s.toolCall(&m.ToolCalls[call])
 	}
-	if f := m.FinishReason; f != "" && !normalFinish[f] {
+	if f := m.FinishReason; provider.AbnormalFinish(f) {
 		s.b = append(s.b, "*Finish reason: "...)
 		s.b = appendInline(s.b, f)
 		s.b = append(s.b, "*\n\n"...)
 	}
 }
 
-// normalFinish are the finish reasons not worth a line: the answer ended
-// as the reader expects.
-var normalFinish = map[string]bool{
-	"stop": true, "end_turn": true, "tool_calls": true, "tool_use": true,
-	"function_call": true, "STOP": true, "completed": true, "stop_sequence": true,
-}
-
 func (s *section) messageHeading(m *provider.Message, label string) {
 	b := append(s.b, "### "...)
 	b = append(b, roleTitle(m.Role)...)
-	if m.Role == "tool" || m.Role == "function" || m.ToolCallID != "" {
+	if m.IsToolResult() {
 		name := m.Name
 		ref, known := s.r.t.calls[m.ToolCallID]
 		if name == "" && known {

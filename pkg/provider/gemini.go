@@ -38,7 +38,7 @@ import (
 // parseGemini fills ex from a Gemini generateContent exchange; path is the
 // request path, which names the model.
 func parseGemini(ex *Exchange, path string, req, res *side) {
-	ex.Model = geminiModel(path)
+	ex.Model = string(geminiPathModel([]byte(path)))
 	if b := req.json; b != nil && b.Type() == fastjson.TypeObject {
 		geminiRequest(ex, b)
 	}
@@ -63,20 +63,6 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 		})
 	}
 	g.finish(ex)
-}
-
-// geminiModel returns the model named in a request path: the last segment
-// before the ":method" suffix.
-func geminiModel(path string) string {
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	i := strings.LastIndexByte(path, ':')
-	if i < 0 {
-		return ""
-	}
-	path = path[:i]
-	return path[strings.LastIndexByte(path, '/')+1:]
 }
 
 // gget returns v's field by its lowerCamel name, else by its snake_case one.
