@@ -119,7 +119,38 @@ func Parse(v record.View) (ex *Exchange) {
 	if ex.Error == nil && v.Status() >= 400 {
 		ex.Error = parseError(&res)
 	}
+	if ex.Summary == "" {
+		ex.Summary = oddBodies(ex.API, v.Status(), &req, &res)
+	}
 	return ex
+}
+
+// oddBodies describes the JSON bodies of a conversation API that are not
+// the object its format reads (a bare string, a number, an array), which
+// would otherwise leave nothing of them in a transcript; "" when there are
+// none. A Gemini answer may be an array of chunks, and an error answer is
+// read by parseError whatever its shape.
+func oddBodies(api API, status int, req, res *side) string {
+	switch api {
+	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
+	default:
+		return "" // summarized whatever the shape
+	}
+	odd := func(s *side, arrayOK bool) bool {
+		if s.json == nil {
+			return false
+		}
+		t := s.json.Type()
+		return t != fastjson.TypeObject && !(arrayOK && t == fastjson.TypeArray)
+	}
+	var parts []string
+	if odd(req, false) {
+		parts = append(parts, "request body is not a JSON object: "+scrubbedPreview(req.json, previewChars))
+	}
+	if status < 400 && odd(res, api == Gemini) {
+		parts = append(parts, "response body is not a JSON object: "+scrubbedPreview(res.json, previewChars))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // readSide gathers one body. A text body that is JSON after all (a JSON

@@ -115,3 +115,33 @@ func TestAbnormalFinish(t *testing.T) {
 		}
 	}
 }
+
+// TestOddBodies: a conversation API's JSON body that is not an object is
+// described, not dropped.
+func TestOddBodies(t *testing.T) {
+	chat := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	answer := `{"choices":[{"index":0,"message":{"role":"assistant","content":"yo"}}]}`
+	for _, tt := range []struct {
+		name string
+		r    tapRec
+		want string
+	}{
+		{"request string", tapRec{path: "/v1/chat/completions", req: `"just a string"`, resType: "application/json", res: answer},
+			`request body is not a JSON object: "just a string"`},
+		{"request array", tapRec{path: "/v1/messages", req: `[1,2]`, resType: "application/json", res: `{"content":[]}`},
+			`request body is not a JSON object: [1,2]`},
+		{"response number", tapRec{path: "/v1/chat/completions", req: chat, resType: "application/json", res: `42`},
+			`response body is not a JSON object: 42`},
+		{"both", tapRec{path: "/v1/responses", req: `true`, resType: "application/json", res: `"ok"`},
+			`request body is not a JSON object: true · response body is not a JSON object: "ok"`},
+		{"error answer read as an error", tapRec{path: "/v1/chat/completions", req: chat, status: 500, resType: "application/json", res: `"overloaded"`}, ""},
+		{"gemini array of chunks", tapRec{path: "/v1beta/models/g:streamGenerateContent", req: `{"contents":[]}`, resType: "application/json", res: `[{"candidates":[]}]`}, ""},
+		{"objects", tapRec{path: "/v1/chat/completions", req: chat, resType: "application/json", res: answer}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tapParse(t, tt.r.record()).Summary; got != tt.want {
+				t.Errorf("Summary = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
