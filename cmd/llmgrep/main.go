@@ -59,7 +59,7 @@ type cli struct {
 	Status    []string   `sep:"none" placeholder:"EXPR" group:"Filters" help:"The upstream's status: 200, 4xx, >=400, <500, !=200, !=2xx. A record without a response never matches."`
 	Error     errorFlag  `placeholder:"KIND" group:"Filters" help:"Exchanges that failed (error.kind set); --error=KIND for one kind: upstream_unreachable, upstream_timeout, upstream_aborted, client_cancelled, shutdown, body_truncated, or a glob (upstream_*). '--error KIND' with a space works for those kinds. HTTP error statuses: --status."`
 	OK        bool       `name:"ok" group:"Filters" help:"Exchanges that completed: a 2xx response and no error."`
-	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream response, or a request with \"stream\": true that got none); --no-stream for the others."`
+	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream or NDJSON response, as docs/record.md defines it); --no-stream for the others. A request that asked for a stream and got no response: --where request.body.stream=true."`
 	Tool      []string   `sep:"none" placeholder:"NAME" group:"Filters" help:"A tool called in the response (any provider). Globs: * ? [a-z]."`
 	InRequest bool       `group:"Filters" help:"With --tool: also match calls (and tool results) in the request's history."`
 	Slower    []string   `sep:"none" placeholder:"DURATION" group:"Filters" help:"Total duration above DURATION (250ms, 2s, 1m)."`
