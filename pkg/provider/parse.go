@@ -43,7 +43,7 @@ var sseParsers = sync.Pool{New: func() any { return new(sse.Parser) }}
 // jsonEvents calls fn for each event of a stream whose data is a JSON
 // object, in order, skipping empty events and OpenAI's "[DONE]" sentinel.
 // The value and ev.Data are valid only during the call.
-func (s *side) jsonEvents(ex *Exchange, fn func(ev sse.Event, j *fastjson.Value)) {
+func (s *side) jsonEvents(fn func(ev sse.Event, j *fastjson.Value)) {
 	s.eachEvent(func(ev sse.Event) {
 		data := bytes.TrimSpace(ev.Data)
 		if len(data) == 0 || string(data) == "[DONE]" {
