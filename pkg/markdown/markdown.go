@@ -30,11 +30,11 @@ import (
 // the conversation and that no option clips: a heading stays one line, and
 // a hostile record cannot fill a screen with one field.
 const (
-	maxEndpointChars = 200  // method, path and query in a heading
-	maxModelChars    = 100  // the model name in a heading
-	maxRecordError   = 500  // the message of the record's error
-	maxAPIError      = 2000 // the provider's error message
-	maxMediaField    = 200  // a name, media type or URL in a media placeholder
+	maxEndpointChars    = 200  // method, path and query in a heading
+	maxModelChars       = 100  // the model name in a heading
+	maxRecordErrorChars = 500  // the message of the record's error
+	maxAPIErrorChars    = 2000 // the provider's error message
+	maxMediaFieldChars  = 200  // a name, media type or URL in a media placeholder
 )
 
 // Options tunes a Renderer. The zero value threads conversations and shows
@@ -397,7 +397,7 @@ func (s *section) problems() {
 		s.b = append(s.b, ')')
 		if m := v.ErrorMessage(); m != "" {
 			s.b = append(s.b, ": "...)
-			m, _ = humanize.Clip(m, maxRecordError)
+			m, _ = humanize.Clip(m, maxRecordErrorChars)
 			s.b = appendInline(s.b, m)
 		}
 		s.b = append(s.b, '.')
@@ -430,7 +430,7 @@ func (s *section) problems() {
 		}
 		if e.Message != "" {
 			s.b = append(s.b, ": "...)
-			m, _ := humanize.Clip(e.Message, maxAPIError)
+			m, _ := humanize.Clip(e.Message, maxAPIErrorChars)
 			s.b = appendInline(s.b, m)
 		}
 	} else {
@@ -648,7 +648,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 		}
 		b = append(b, sep...)
 		sep = ", "
-		s, _ = humanize.Clip(s, maxMediaField)
+		s, _ = humanize.Clip(s, maxMediaFieldChars)
 		b = appendInline(b, s)
 	}
 	field(p.Name)
