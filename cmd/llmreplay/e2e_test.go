@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmtap/llmtap/internal/clitest"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
 )
 
@@ -37,15 +38,21 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	clitest.Main(e2eMain{m}, "llmreplay", main)
+}
+
+// e2eMain runs the tests with a directory for the binaries they build.
+type e2eMain struct{ m *testing.M }
+
+func (e e2eMain) Run() int {
 	dir, err := os.MkdirTemp("", "llmreplay-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	defer os.RemoveAll(dir)
+	return e.m.Run()
 }
 
 // binaries builds llmtap and llmreplay once and returns the directory.
