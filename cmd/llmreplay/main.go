@@ -51,7 +51,7 @@ Exit status: 0; 1 when an input line is not a record or a record could not be wr
 type cli struct {
 	clikit.Common
 
-	Files []string `arg:"" optional:"" type:"path" placeholder:"FILE" help:"Record files to replay; none or - reads stdin."`
+	Files []string `arg:"" optional:"" placeholder:"FILE" help:"Record files to replay; none or - reads stdin."`
 
 	Target         string         `required:"" placeholder:"URL" group:"Requests" help:"Base URL to send to, e.g. http://staging:8000/v1; paths are mapped onto it as llmtap maps them onto its upstream."`
 	Header         []string       `short:"H" sep:"none" placeholder:"'NAME: VALUE'" group:"Requests" help:"Set or replace a header on every request (repeatable), e.g. -H 'Authorization: Bearer $KEY'."`
@@ -196,60 +196,35 @@ type inputs struct {
 	starts    []time.Time
 	endpoint  int // skipped: not an inference endpoint
 	truncated int // skipped: request body cut or not kept
-	bad       int // lines that are not records
+	bad       int // lines that are not records, and inputs that could not be read
 }
 
 // read reads every input whole: a schedule needs the number of requests
 // and, under the original pacing, their order by start time. Only the
-// request parts are kept.
-func (c *cli) read(stdin io.Reader, logger *log.Logger) (*inputs, error) {
+// request parts are kept. A line that is not a record, or a request body
+// not kept whole, is warned about with its file and line.
+func (c *cli) read(stdin io.Reader, stderr io.Writer, logger *log.Logger) *inputs {
 	in := &inputs{}
 	rd := c.reader(func(msg string) { logger.Print(msg) })
-	files := c.Files
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
-	for _, name := range files {
-		var r io.Reader = stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return in, err
-			}
-			defer f.Close()
-			r = f
-		} else {
-			name = "stdin"
+	sc := &jsonl.Scanner{Prog: "llmreplay", Stdin: stdin, Stderr: stderr}
+	_ = sc.Scan(c.Files, func(pos *jsonl.Reader, line []byte) error {
+		req, skip, err := rd.Read(line)
+		switch {
+		case err != nil:
+			return jsonl.Skip(err)
+		case skip == replay.SkipEndpoint:
+			in.endpoint++
+		case skip == replay.SkipTruncated:
+			sc.Warn(pos, fmt.Errorf("skipped record %s: its request body was not kept whole", req.Of))
+			in.truncated++
+		case skip == replay.Keep:
+			in.reqs = append(in.reqs, req)
+			in.starts = append(in.starts, req.Start)
 		}
-		lr := jsonl.NewReader(r, name)
-		for {
-			line, err := lr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return in, err
-			}
-			if jsonl.Blank(line) {
-				continue
-			}
-			req, skip, err := rd.Read(line)
-			switch {
-			case err != nil:
-				logger.Printf("%s: skipped: %v", lr.Pos(), err)
-				in.bad++
-			case skip == replay.SkipEndpoint:
-				in.endpoint++
-			case skip == replay.SkipTruncated:
-				logger.Printf("%s: skipped record %s: its request body was not kept whole", lr.Pos(), req.Of)
-				in.truncated++
-			case skip == replay.Keep:
-				in.reqs = append(in.reqs, req)
-				in.starts = append(in.starts, req.Start)
-			}
-		}
-	}
-	return in, nil
+		return nil // the function never fails: Scan returns nil
+	})
+	in.bad = sc.Skipped() + sc.BadInputs()
+	return in
 }
 
 // run replays and returns the exit status.
@@ -257,11 +232,7 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Sign
 	logger := log.New(stderr, "llmreplay: ", 0)
 	status := clikit.ExitOK
 
-	in, err := c.read(stdin, logger)
-	if err != nil {
-		logger.Printf("%v", err)
-		return clikit.ExitFailure
-	}
+	in := c.read(stdin, stderr, logger)
 	if in.bad > 0 {
 		status = clikit.ExitFailure
 	}
@@ -388,7 +359,7 @@ func summary(cn replay.Counts, sent int, elapsed time.Duration, in *inputs) stri
 	}
 	s += fmt.Sprintf("; skipped %d by endpoint policy, %d truncated", in.endpoint, in.truncated)
 	if in.bad > 0 {
-		s += fmt.Sprintf(", %d lines not records", in.bad)
+		s += fmt.Sprintf(", %d lines or inputs unreadable", in.bad)
 	}
 	return s
 }
