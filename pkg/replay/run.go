@@ -77,6 +77,10 @@ type Runner struct {
 	wg       sync.WaitGroup
 	inFlight atomic.Int64
 	sent     atomic.Int64
+
+	workersOnce, quitOnce sync.Once
+	work                  chan job      // to an idle worker
+	quit                  chan struct{} // closed by Wait
 }
 
 // Sent is how many sends have started.
@@ -143,18 +147,66 @@ func (r *Runner) Run(stop context.Context) int {
 		r.sent.Add(1)
 		r.wg.Add(1)
 		r.inFlight.Add(1)
-		go func(req *Request, plan Plan) {
-			defer func() {
-				r.inFlight.Add(-1)
-				if slots != nil {
-					<-slots
-				}
-				r.wg.Done()
-			}()
-			r.Send(sendCtx, req, plan)
-		}(&r.Requests[item.Index], plan)
+		r.dispatch(job{req: &r.Requests[item.Index], plan: plan, ctx: sendCtx, slots: slots})
 	}
 }
 
-// Wait blocks until every send Run started has ended.
-func (r *Runner) Wait() { r.wg.Wait() }
+// job is one send handed to a worker.
+type job struct {
+	req   *Request
+	plan  Plan
+	ctx   context.Context
+	slots chan struct{} // released when the send ends; nil without a cap
+}
+
+// workerIdle is how long a worker waits for another send before it ends.
+const workerIdle = 10 * time.Second
+
+// dispatch hands j to an idle worker, or to a new one when none is idle.
+// Workers outlive a send to take the next: a send through the proxy runs
+// deep, and a new goroutine per send would grow (copy) its stack each time.
+func (r *Runner) dispatch(j job) {
+	r.workersOnce.Do(func() {
+		r.work = make(chan job)
+		r.quit = make(chan struct{})
+	})
+	select {
+	case r.work <- j:
+	default:
+		go r.worker(j)
+	}
+}
+
+// worker runs j, then the sends dispatch hands it, until it has been idle
+// for workerIdle or Wait has returned.
+func (r *Runner) worker(j job) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		r.Send(j.ctx, j.req, j.plan)
+		r.inFlight.Add(-1)
+		if j.slots != nil {
+			<-j.slots
+		}
+		r.wg.Done()
+		idle.Reset(workerIdle)
+		select {
+		case j = <-r.work:
+		case <-idle.C:
+			return
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+// Wait blocks until every send Run started has ended, then lets the idle
+// workers go.
+func (r *Runner) Wait() {
+	r.wg.Wait()
+	r.quitOnce.Do(func() {
+		if r.quit != nil {
+			close(r.quit)
+		}
+	})
+}

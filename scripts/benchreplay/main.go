@@ -68,14 +68,16 @@ func main() {
 		var ours, theirs []float64
 		for round := range *rounds {
 			out := filepath.Join(dir, fmt.Sprintf("peak%d.jsonl", round))
-			run(*llmreplay, "-q", "--target", up+"/v1", "--concurrency", strconv.Itoa(*conc), "--loop", "--duration", peakFor.String(), "-o", out, plain)
+			cpu := run(*llmreplay, "-q", "--target", up+"/v1", "--concurrency", strconv.Itoa(*conc), "--loop", "--duration", peakFor.String(), "-o", out, plain)
 			st := readStats(out)
 			ours = append(ours, float64(st.n)/st.span.Seconds())
-			fmt.Printf("peak       round %d: llmreplay --concurrency %d for %v: %d records written, %.0f req/s, %d errors\n", round+1, *conc, *peakFor, st.n, ours[round], st.errors)
+			fmt.Printf("peak       round %d: llmreplay --concurrency %d for %v: %d records written, %.0f req/s, %d errors, CPU %.1f µs/request\n",
+				round+1, *conc, *peakFor, st.n, ours[round], st.errors, float64(cpu.Microseconds())/float64(st.n))
 			if haveVegeta {
-				r, errs := runVegeta(*vegeta, up, dir, *conc, *peakFor)
+				r, n, errs, cpu := runVegeta(*vegeta, up, dir, *conc, *peakFor)
 				theirs = append(theirs, r)
-				fmt.Printf("peak       round %d: vegeta -rate 0 -max-workers %d for %v: %.0f req/s, %d errors\n", round+1, *conc, *peakFor, r, errs)
+				fmt.Printf("peak       round %d: vegeta -rate 0 -max-workers %d for %v: %.0f req/s, %d errors, CPU %.1f µs/request (attack; report not counted)\n",
+					round+1, *conc, *peakFor, r, errs, float64(cpu.Microseconds())/float64(n))
 			}
 		}
 		if haveVegeta {
@@ -131,10 +133,12 @@ func check(err error) {
 	}
 }
 
-func run(name string, args ...string) {
+// run runs a program and returns the CPU time it used.
+func run(name string, args ...string) time.Duration {
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	check(cmd.Run())
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 func abs(f float64) float64 { return max(f, -f) }
@@ -246,14 +250,14 @@ func pct(xs []float64, p float64) float64 {
 }
 
 // runVegeta attacks the upstream with the same request and returns its
-// request rate and error count.
-func runVegeta(bin, up, dir string, workers int, d time.Duration) (float64, int) {
+// request rate, requests, errors and the attack's CPU time.
+func runVegeta(bin, up, dir string, workers int, d time.Duration) (float64, int, int, time.Duration) {
 	body := filepath.Join(dir, "body.json")
 	check(os.WriteFile(body, []byte(plainBody), 0o644))
 	targets := filepath.Join(dir, "targets.txt")
 	check(os.WriteFile(targets, fmt.Appendf(nil, "POST %s/v1/chat/completions\nContent-Type: application/json\n@%s\n", up, body), 0o644))
 	results := filepath.Join(dir, "vegeta.bin")
-	run(bin, "attack", "-targets", targets, "-rate", "0", "-max-workers", strconv.Itoa(workers), "-duration", d.String(), "-output", results)
+	cpu := run(bin, "attack", "-targets", targets, "-rate", "0", "-max-workers", strconv.Itoa(workers), "-duration", d.String(), "-output", results)
 	out, err := exec.Command(bin, "report", "-type", "json", results).Output()
 	check(err)
 	var rep struct {
@@ -262,7 +266,7 @@ func runVegeta(bin, up, dir string, workers int, d time.Duration) (float64, int)
 		StatusCode map[string]int `json:"status_codes"`
 	}
 	check(json.Unmarshal(out, &rep))
-	return rep.Rate, rep.Requests - rep.StatusCode["200"]
+	return rep.Rate, rep.Requests, rep.Requests - rep.StatusCode["200"], cpu
 }
 
 // rss is the resident set of a process, in bytes.
