@@ -109,10 +109,11 @@ type Tool struct {
 	Description string
 }
 
-// Usage is token accounting; a field is 0 when not reported.
+// Usage is token accounting, the same for every provider; a field is 0
+// when not reported.
 type Usage struct {
-	Input       int64 // prompt / input tokens
-	Output      int64 // completion / output tokens
+	Input       int64 // prompt / input tokens, cached ones included
+	Output      int64 // completion / output tokens, reasoning included
 	Total       int64
 	CachedInput int64 // input tokens read from cache
 	CacheWrite  int64 // input tokens written to cache (Anthropic)
