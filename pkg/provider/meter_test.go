@@ -71,8 +71,8 @@ func TestMeter(t *testing.T) {
 			Usage: provider.Usage{Input: 10, Output: 5, CachedInput: 4}},
 		outputs: []out{{1, reasoning}, {2, text}, {3, tool}, {5, tool}, {6, refusal}},
 	}, {
-		name:   "chat: an error chunk is not output, and a stream without usage has none",
-		rec:    tapRec{path: "/v1/chat/completions", req: `{"messages":[]}`, resType: tapSSEType},
+		name:    "chat: an error chunk is not output, and a stream without usage has none",
+		rec:     tapRec{path: "/v1/chat/completions", req: `{"messages":[]}`, resType: tapSSEType},
 		frames:  []string{tapChunk(tapDelta(0, `{"content":"a"}`)), tapData(`{"error":{"message":"boom","content":"x"}}`)},
 		want:    provider.Metrics{API: provider.OpenAIChat, Model: "gpt-4o-2024-08-06", Stream: true},
 		outputs: []out{{0, text}},
