@@ -296,3 +296,93 @@ func TestExtract(t *testing.T) {
 		})
 	}
 }
+
+// TestEventTimesSweep cuts the body of a stream in two chunks at every
+// byte, arriving at 100 and 200 ms: an event whose last byte is before
+// the cut is at 100, any other at 200, whatever the cut splits (a data
+// line, a multibyte character, the blank line after an event).
+func TestEventTimesSweep(t *testing.T) {
+	for _, c := range []struct {
+		test    int   // index in extractTests
+		outputs []int // its output frames
+		answer  int   // the first output frame that is not reasoning
+	}{
+		{0, []int{1, 2, 3, 4}, 1},
+		{1, []int{2, 3, 5, 6}, 5},
+		{2, []int{2, 5, 6}, 5},
+		{3, []int{0, 1, 2}, 1},
+	} {
+		tt := extractTests[c.test]
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fx
+			f.frames = append([]string(nil), f.frames...)
+			f.frames[c.outputs[0]] = strings.Replace(f.frames[c.outputs[0]], `"}`, ` 你好"}`, 1) // a multibyte character to cut
+			body := f.offset(len(f.frames))
+			x, r := NewExtractor(), &Request{}
+			var p fastjson.Parser
+			for cut := 1; cut < body; cut++ {
+				f.ticks = []tk{{0, 0, 100}, {0, cut, 200}}
+				at := func(frame int) float64 {
+					if f.offset(frame)+len(f.frames[frame])-1 < cut {
+						return 100
+					}
+					return 200
+				}
+				extract(t, x, &p, f.record().AppendJSON(nil), r)
+				var itl []float64
+				for i := 1; i < len(c.outputs); i++ {
+					itl = append(itl, at(c.outputs[i])-at(c.outputs[i-1]))
+				}
+				last := at(c.outputs[len(c.outputs)-1])
+				tpot := (last - at(c.outputs[0])) / float64(r.OutputTokens-1)
+				if r.TTFT != at(c.outputs[0]) || r.TTFO != at(c.answer) || r.TPOT != tpot || fmt.Sprint(r.ITL) != fmt.Sprint(itl) {
+					t.Fatalf("cut at %d: TTFT %v TTFO %v TPOT %v ITL %v; want %v %v %v %v",
+						cut, r.TTFT, r.TTFO, r.TPOT, r.ITL, at(c.outputs[0]), at(c.answer), tpot, itl)
+				}
+			}
+		})
+	}
+}
+
+// TestExtractAllocs: in steady state a record costs a few allocations (its
+// id, path and the like), not one per event.
+func TestExtractAllocs(t *testing.T) {
+	frames := []string{chunk(`{"role":"assistant","content":""}`)}
+	var ticks []tk
+	for i := range 300 {
+		frames = append(frames, chunk(`{"content":"tok"}`))
+		ticks = append(ticks, tk{i + 1, 0, float64(100 + i)})
+	}
+	frames = append(frames, usageTail, "data: [DONE]")
+	line := fx{path: chatPath, req: chatReq, frames: frames, ticks: ticks}.record().AppendJSON(nil)
+	x, r := NewExtractor(), &Request{}
+	var p fastjson.Parser
+	run := func() { extract(t, x, &p, line, r) }
+	run()
+	if len(r.ITL) != 299 {
+		t.Fatalf("%d gaps, want 299", len(r.ITL))
+	}
+	if allocs := testing.AllocsPerRun(20, run); allocs > 8 {
+		t.Errorf("%.0f allocations per record; want at most 8", allocs)
+	}
+}
+
+// BenchmarkExtract measures Extract on a streamed record of 2,000 events,
+// in bytes of record per second.
+func BenchmarkExtract(b *testing.B) {
+	frames := []string{chunk(`{"role":"assistant","content":""}`)}
+	var ticks []tk
+	for i := range 2000 {
+		frames = append(frames, chunk(`{"content":"token"}`))
+		ticks = append(ticks, tk{i + 1, 0, float64(100 + i)})
+	}
+	frames = append(frames, usageTail, "data: [DONE]")
+	line := fx{path: chatPath, req: chatReq, frames: frames, ticks: ticks}.record().AppendJSON(nil)
+	x, r := NewExtractor(), &Request{}
+	var p fastjson.Parser
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		extract(b, x, &p, line, r)
+	}
+}
