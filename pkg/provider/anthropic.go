@@ -31,9 +31,9 @@ import (
 //     redacted_thinking sets RedactedReasoning.
 //   - server_tool_use, web_search_tool_result and any block this parser does
 //     not know become PartOther with the block as compact JSON.
-//   - FirstTokenOffset is the offset of the first event that carries text,
-//     thinking or tool input, or a tool_use block start (the model has
-//     already chosen the tool's name by then).
+//   - FirstTokenOffset is the last byte of the first event that carries
+//     text, thinking or tool input, or a tool_use block start (the model
+//     has already chosen the tool's name by then).
 //   - Usage.Input is input_tokens + cache_read_input_tokens +
 //     cache_creation_input_tokens (Anthropic leaves the cached tokens out of
 //     input_tokens; the other providers count them in); Total, which
@@ -399,7 +399,7 @@ func (a *anthAssembly) event(e sse.Event) {
 		a.ex.Error = anthError(d)
 	}
 	if a.ex.FirstTokenOffset < 0 && anthOutput(typ, d) != 0 {
-		a.ex.FirstTokenOffset = e.Offset
+		a.ex.FirstTokenOffset = e.End - 1
 	}
 }
 

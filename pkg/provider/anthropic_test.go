@@ -101,7 +101,7 @@ func (s *nativeSSE) add(name string, data any) int64 {
 	s.b.WriteString("data: ")
 	s.b.Write(d)
 	s.b.WriteString("\n\n")
-	return off
+	return int64(s.b.Len()) - 3 // the event's last byte, where FirstTokenOffset points
 }
 
 type jobj = map[string]any

@@ -58,7 +58,7 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 		res.eachEvent(func(e sse.Event) {
 			ex.Stream, g.merge = true, true
 			if d := res.parseJSON(e.Data); d != nil {
-				g.chunk(ex, d, e.Offset)
+				g.chunk(ex, d, e.End-1)
 			}
 		})
 	}
@@ -281,8 +281,8 @@ type geminiAnswer struct {
 	usage *Usage
 }
 
-// chunk reads one GenerateContentResponse; off is its event's byte offset,
-// -1 when unknown.
+// chunk reads one GenerateContentResponse; off is the offset of its
+// event's last byte, -1 when unknown.
 func (g *geminiAnswer) chunk(ex *Exchange, v *fastjson.Value, off int64) {
 	if v.Type() != fastjson.TypeObject {
 		return

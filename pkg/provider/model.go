@@ -45,9 +45,11 @@ type Exchange struct {
 	// Summary is a one-line description for exchanges that are not a
 	// conversation: embeddings, model lists, media, unknown endpoints.
 	Summary string
-	// FirstTokenOffset is the byte offset in the response body of the first
-	// event that carried content (text, reasoning or a tool call), so a
-	// reader can find its time in the record's timing; -1 when unknown.
+	// FirstTokenOffset is the byte offset in the response body of the last
+	// byte of the first output event (one that carried text, reasoning, a
+	// tool call or a refusal; see OutputKind): the byte whose arrival
+	// completed it, so that a reader finds its time in the record's timing
+	// the way llmstat does. -1 when unknown.
 	FirstTokenOffset int64
 }
 

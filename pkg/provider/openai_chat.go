@@ -364,7 +364,7 @@ func chatStream(ex *Exchange, res *side) {
 			chatDelta(choice(choiceIndex(c, pos)), c)
 		}
 		if ex.FirstTokenOffset < 0 && chatOutput(j) != 0 {
-			ex.FirstTokenOffset = ev.Offset
+			ex.FirstTokenOffset = ev.End - 1
 		}
 	})
 	slices.SortStableFunc(choices, func(a, b *chatChoice) int { return a.index - b.index })

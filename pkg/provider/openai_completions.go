@@ -110,7 +110,7 @@ func completionsStream(ex *Exchange, res *side) {
 			writeGrowing(&ch.text, strBytes(c, "text"))
 		}
 		if ex.FirstTokenOffset < 0 && completionOutput(j) != 0 {
-			ex.FirstTokenOffset = ev.Offset
+			ex.FirstTokenOffset = ev.End - 1
 		}
 	})
 	slices.SortStableFunc(choices, func(a, b *completionChoice) int { return a.index - b.index })

@@ -321,7 +321,7 @@ func (a *respAssembly) event(ev sse.Event, j *fastjson.Value) {
 		}
 	}
 	if a.ex.FirstTokenOffset < 0 && respEventOutput(typ, j) != 0 {
-		a.ex.FirstTokenOffset = ev.Offset
+		a.ex.FirstTokenOffset = ev.End - 1
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
 )
@@ -384,5 +385,32 @@ func BenchmarkExtract(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		extract(b, x, &p, line, r)
+	}
+}
+
+// TestTTFTAgreesWithLlmmd: llmmd's heading shows the tick of Parse's
+// FirstTokenOffset as TTFT; it is the TTFT Extract finds.
+func TestTTFTAgreesWithLlmmd(t *testing.T) {
+	x, r := NewExtractor(), &Request{}
+	var p fastjson.Parser
+	for _, tt := range extractTests {
+		if tt.fx.frames == nil {
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			line := tt.fx.record().AppendJSON(nil)
+			extract(t, x, &p, line, r)
+			v, err := record.ParseLine(&p, line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, ok := v.TickMS(provider.Parse(v).FirstTokenOffset)
+			if !ok {
+				ms = nan
+			}
+			if fmt.Sprint(ms) != fmt.Sprint(r.TTFT) {
+				t.Errorf("llmmd's TTFT %v, Extract's %v", ms, r.TTFT)
+			}
+		})
 	}
 }
