@@ -91,8 +91,8 @@ func NewExtractor() *Extractor { return &Extractor{meter: provider.NewMeter()} }
 // Extract fills r from the record v, reusing r's storage (r.ITL's array).
 //
 // An output event's time is the arrival of the chunk that holds its last
-// byte (record.View.TickMS of the byte before the event's End), in ms since
-// the exchange started; then:
+// byte (record.View.TickMS of the byte before the event's End, the same
+// byte llmmd's TTFT looks up), in ms since the exchange started; then:
 //   - TTFT is the first output event's time, TTFO the first that is not
 //     reasoning alone, ITL the gaps between consecutive output events
 //     (events that came in one chunk are 0 apart), and TPOT (last output
@@ -156,8 +156,9 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 // events, or leaves them all undefined when one event's time is unknown.
 func eventTimes(v record.View, events []provider.OutputEvent, r *Request) {
 	var last float64
+	ticks := v.Ticks() // events come in offset order
 	for i, e := range events {
-		t, ok := v.TickMS(e.End - 1)
+		t, ok := ticks.MS(e.End - 1)
 		if e.End <= 0 || !ok {
 			r.TTFT, r.TTFO, r.ITL = math.NaN(), math.NaN(), r.ITL[:0]
 			return
