@@ -53,14 +53,14 @@ type Parser struct {
 	partOff int64  // stream offset of partial's first byte
 	skipLF  bool   // the last chunk ended with a CR that ended a line: a leading LF is its other half
 
-	started bool      // a field line of the current event has been seen
-	evOff   int64     // stream offset of the current event's first line
-	dataEnd int64     // stream offset just past the current event's last data line
-	data    []byte    // the data buffer: each data value followed by "\n"
-	typ     []byte    // the event type buffer
-	types   [8]string // recent event types, reused to save an allocation per event
-	nextTyp int       // the slot of types to replace next
-	id      string    // the last event ID buffer; never reset by a dispatch
+	started bool       // a field line of the current event has been seen
+	evOff   int64      // stream offset of the current event's first line
+	dataEnd int64      // stream offset just past the current event's last data line
+	data    []byte     // the data buffer: each data value followed by "\n"
+	typ     []byte     // the event type buffer
+	types   [16]string // recent event types, reused to save an allocation per event (the Responses API uses a dozen)
+	nextTyp int        // the slot of types to replace next
+	id      string     // the last event ID buffer; never reset by a dispatch
 }
 
 // Feed parses the next chunk of the stream and calls emit for each event
