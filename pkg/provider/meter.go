@@ -31,6 +31,12 @@ type Metrics struct {
 	// Events are the output events, in stream order; empty for an answer
 	// that was not streamed.
 	Events []OutputEvent
+	// Counted is true when the API is one whose output events Meter
+	// knows (OpenAI Chat, Completions and Responses, Anthropic Messages,
+	// Gemini), so that Events is all the output a stream had. Ollama's
+	// native /api/chat and /api/generate (NDJSON) are not among them:
+	// Detect does not name them, so their output is not counted.
+	Counted bool
 	// Usage is the usage the response reported, in Parse's terms: Input
 	// counts cached tokens, Output counts reasoning tokens.
 	Usage Usage
@@ -89,6 +95,10 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		setStr(&mt.Model, strBytes(req, "model"))
 	}
 	m.model = mt.Model != ""
+	switch mt.API {
+	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
+		mt.Counted = true
+	}
 	defer func() {
 		if recover() != nil { // as in Parse: a bad record is not a crash
 			*mt = Metrics{API: mt.API, Model: mt.Model, Events: mt.Events[:0]}

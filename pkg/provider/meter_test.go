@@ -67,20 +67,20 @@ func TestMeter(t *testing.T) {
 			`data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4}}}`,
 			tapData("[DONE]"),
 		},
-		want: provider.Metrics{API: provider.OpenAIChat, Model: "m", Stream: true, HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.OpenAIChat, Model: "m", Stream: true, HasInput: true, HasOutput: true,
 			Usage: provider.Usage{Input: 10, Output: 5, CachedInput: 4}},
 		outputs: []out{{1, reasoning}, {2, text}, {3, tool}, {5, tool}, {6, refusal}},
 	}, {
 		name:    "chat: an error chunk is not output, and a stream without usage has none",
 		rec:     tapRec{path: "/v1/chat/completions", req: `{"messages":[]}`, resType: tapSSEType},
 		frames:  []string{tapChunk(tapDelta(0, `{"content":"a"}`)), tapData(`{"error":{"message":"boom","content":"x"}}`)},
-		want:    provider.Metrics{API: provider.OpenAIChat, Model: "gpt-4o-2024-08-06", Stream: true},
+		want:    provider.Metrics{Counted: true, API: provider.OpenAIChat, Model: "gpt-4o-2024-08-06", Stream: true},
 		outputs: []out{{0, text}},
 	}, {
 		name:    "completions",
 		rec:     tapRec{path: "/v1/completions", req: `{"model":"m","prompt":"p"}`, resType: tapSSEType},
 		frames:  []string{tapData(`{"choices":[{"text":"","index":0}]}`), tapData(`{"choices":[{"text":"a","index":0}]}`), tapData("[DONE]")},
-		want:    provider.Metrics{API: provider.OpenAICompletions, Model: "m", Stream: true},
+		want:    provider.Metrics{Counted: true, API: provider.OpenAICompletions, Model: "m", Stream: true},
 		outputs: []out{{1, text}},
 	}, {
 		name: "responses: done events and response.completed repeat output",
@@ -101,7 +101,7 @@ func TestMeter(t *testing.T) {
 			tapREvent("response.output_text.done", `"output_index":2,"text":"Hi"`),
 			tapREvent("response.completed", `"response":{"model":"gpt-5","output":[{"type":"message","content":[{"type":"output_text","text":"Hi"}]}],"usage":{"input_tokens":9,"output_tokens":30,"input_tokens_details":{"cached_tokens":2},"output_tokens_details":{"reasoning_tokens":20}}}`),
 		},
-		want: provider.Metrics{API: provider.OpenAIResponses, Model: "gpt-5", Stream: true, HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.OpenAIResponses, Model: "gpt-5", Stream: true, HasInput: true, HasOutput: true,
 			Usage: provider.Usage{Input: 9, Output: 30, CachedInput: 2, Reasoning: 20}},
 		outputs: []out{{2, reasoning}, {4, tool}, {5, tool}, {10, text}, {11, refusal}},
 	}, {
@@ -122,7 +122,7 @@ func TestMeter(t *testing.T) {
 			tapEvent("message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":7}}`),
 			tapEvent("message_stop", `{"type":"message_stop"}`),
 		},
-		want: provider.Metrics{API: provider.AnthropicMessages, Model: "claude", Stream: true, HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.AnthropicMessages, Model: "claude", Stream: true, HasInput: true, HasOutput: true,
 			Usage: provider.Usage{Input: 15, Output: 7, Total: 22, CachedInput: 10, CacheWrite: 2}},
 		outputs: []out{{2, reasoning}, {7, text}, {8, tool}, {10, tool}},
 	}, {
@@ -132,7 +132,7 @@ func TestMeter(t *testing.T) {
 			tapEvent("message_start", `{"type":"message_start","message":{"model":"claude-x","usage":{"input_tokens":3,"output_tokens":1}}}`),
 			tapEvent("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}`),
 		},
-		want: provider.Metrics{API: provider.AnthropicMessages, Model: "claude-x", Stream: true, HasInput: true,
+		want: provider.Metrics{Counted: true, API: provider.AnthropicMessages, Model: "claude-x", Stream: true, HasInput: true,
 			Usage: provider.Usage{Input: 3, Output: 1, Total: 4}},
 		outputs: []out{{1, text}},
 	}, {
@@ -145,31 +145,31 @@ func TestMeter(t *testing.T) {
 			tapData(`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}}}]}}]}`),
 			tapData(`{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"AAAA"}}]}}],"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":3,"thoughtsTokenCount":20,"cachedContentTokenCount":5}}`),
 		},
-		want: provider.Metrics{API: provider.Gemini, Model: "gemini-2.5-pro", Stream: true, HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.Gemini, Model: "gemini-2.5-pro", Stream: true, HasInput: true, HasOutput: true,
 			Usage: provider.Usage{Input: 8, Output: 23, Total: 31, CachedInput: 5, Reasoning: 20}},
 		outputs: []out{{0, reasoning}, {1, text}, {3, tool}, {4, other}},
 	}, {
 		name: "gemini JSON array: streamed, places unknown",
 		rec: tapRec{path: "/v1beta/models/gemini-2.5-pro:streamGenerateContent", req: `{"contents":[]}`, resType: "application/json",
 			res: `[{"candidates":[{"content":{"parts":[{"text":"a"}]}}]},{"candidates":[{"content":{"parts":[{"text":"b"}]}}],"usageMetadata":{"promptTokenCount":2,"candidatesTokenCount":2}}]`},
-		want: provider.Metrics{API: provider.Gemini, Model: "gemini-2.5-pro", Stream: true, HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.Gemini, Model: "gemini-2.5-pro", Stream: true, HasInput: true, HasOutput: true,
 			Usage:  provider.Usage{Input: 2, Output: 2, Total: 4},
 			Events: []provider.OutputEvent{{End: -1, Kind: text}, {End: -1, Kind: text}}},
 	}, {
 		name: "chat JSON answer: no events, the model from the answer",
 		rec: tapRec{path: "/v1/chat/completions", req: `{"messages":[]}`, resType: "application/json",
 			res: `{"model":"served","choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`},
-		want: provider.Metrics{API: provider.OpenAIChat, Model: "served", HasInput: true, HasOutput: true, Usage: provider.Usage{Input: 3, Output: 1}},
+		want: provider.Metrics{Counted: true, API: provider.OpenAIChat, Model: "served", HasInput: true, HasOutput: true, Usage: provider.Usage{Input: 3, Output: 1}},
 	}, {
 		name: "anthropic JSON answer labelled text/plain",
 		rec: tapRec{path: "/v1/messages", req: `{"model":"claude","messages":[]}`, resType: "text/plain",
 			res: `{"type":"message","model":"claude-x","content":[{"type":"text","text":"x"}],"usage":{"input_tokens":3,"cache_read_input_tokens":4,"output_tokens":2}}`},
-		want: provider.Metrics{API: provider.AnthropicMessages, Model: "claude", HasInput: true, HasOutput: true,
+		want: provider.Metrics{Counted: true, API: provider.AnthropicMessages, Model: "claude", HasInput: true, HasOutput: true,
 			Usage: provider.Usage{Input: 7, Output: 2, Total: 9, CachedInput: 4}},
 	}, {
 		name: "no response",
 		rec:  tapRec{path: "/v1/chat/completions", req: chatReq, noResponse: true},
-		want: provider.Metrics{API: provider.OpenAIChat, Model: "m"},
+		want: provider.Metrics{Counted: true, API: provider.OpenAIChat, Model: "m"},
 	}}
 	m := provider.NewMeter()
 	for _, tt := range tests {

@@ -140,7 +140,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	switch {
 	case m.HasOutput:
 		r.OutputTokens = m.Usage.Output
-	case m.Stream:
+	case m.Stream && m.Counted:
 		r.OutputTokens, r.TokensEstimated = int64(len(m.Events)), true
 	}
 	switch {
