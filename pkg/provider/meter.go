@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
@@ -47,11 +48,12 @@ type Metrics struct {
 	HasInput, HasOutput bool
 }
 
-// Meter reads Metrics from records, much faster than Parse: it builds no
-// conversation, only classifies each event. It keeps parsers and buffers
-// from one record to the next, so that in steady state a record costs no
-// allocation but the strings that change (a new model name). A Meter is
-// not safe for use by several goroutines at once; use one per goroutine.
+// Meter reads Metrics from records. Unlike Parse it builds no
+// conversation and only classifies each event, and it keeps its parsers
+// and buffers from one record to the next: in steady state an event costs
+// no allocation, and a record only a few small strings (its method, path
+// and content type; a new model name). A Meter is not safe for use by
+// several goroutines at once; use one per goroutine.
 type Meter struct {
 	m      Metrics
 	req    fastjson.Parser // a request body recorded as text
@@ -61,8 +63,6 @@ type Meter struct {
 	emit   func(sse.Event) // m.event, made once
 	model  bool            // the request named the model
 	raw    Usage           // Anthropic's counts as sent, merged event by event
-	method string          // the last record's method and path, kept to
-	path   string          // save an allocation when they repeat
 }
 
 // NewMeter returns a Meter.
@@ -79,8 +79,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	mt := &m.m
 	*mt = Metrics{Events: mt.Events[:0], Model: mt.Model}
 	m.raw = Usage{}
-	setStr(&m.method, v.Value().GetStringBytes("method"))
-	setStr(&m.path, v.Value().GetStringBytes("path"))
+	path := v.Path()
 	req := v.BodyJSON("request")
 	if req == nil && v.BodyEncoding("request") == record.EncodingText {
 		b, _ := v.BodyBytes("request")
@@ -88,9 +87,9 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			req = j
 		}
 	}
-	mt.API = Detect(m.method, m.path, req)
+	mt.API = Detect(v.Method(), path, req)
 	if mt.API == Gemini {
-		mt.Model = geminiModel(m.path) // a substring of m.path: no copy
+		mt.Model = geminiModel(path)
 	} else {
 		setStr(&mt.Model, strBytes(req, "model"))
 	}
@@ -109,7 +108,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		m.answer(v.BodyJSON("response"))
 	case record.EncodingText:
 		b, _ := v.BodyBytes("response")
-		if !isEventStream(v.Value().GetStringBytes("response", "headers", "content-type")) {
+		if !isEventStream(v.Header("response", "content-type")) {
 			if j, err := m.res.ParseBytes(b); err == nil {
 				m.answer(j)
 				return mt
@@ -129,12 +128,13 @@ func setStr(dst *string, b []byte) {
 }
 
 // isEventStream reports whether a Content-Type header names
-// text/event-stream, without an allocation.
-func isEventStream(ct []byte) bool {
-	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+// text/event-stream, as readSide's media type parse would, without its
+// allocations.
+func isEventStream(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	return bytes.EqualFold(bytes.TrimSpace(ct), []byte("text/event-stream"))
+	return strings.EqualFold(strings.TrimSpace(ct), "text/event-stream")
 }
 
 // responseModel takes the response's model when the request named none.

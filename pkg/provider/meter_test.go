@@ -193,8 +193,9 @@ func TestMeter(t *testing.T) {
 	}
 }
 
-// TestMeterAllocs: in steady state, measuring a record allocates nothing,
-// however many events its stream has.
+// TestMeterAllocs: in steady state, measuring a record allocates a few
+// small strings (the record's method, path and content type), however many
+// events its stream has.
 func TestMeterAllocs(t *testing.T) {
 	frames := []string{tapChunk(tapDelta(0, `{"role":"assistant","content":""}`))}
 	for range 200 {
@@ -213,8 +214,8 @@ func TestMeterAllocs(t *testing.T) {
 		}
 	}
 	run()
-	if allocs := testing.AllocsPerRun(20, run); allocs > 2 {
-		t.Errorf("%.0f allocations per record; want at most 2", allocs)
+	if allocs := testing.AllocsPerRun(20, run); allocs > 5 {
+		t.Errorf("%.0f allocations per record; want at most 5", allocs)
 	}
 }
 
