@@ -55,14 +55,14 @@ type Metrics struct {
 // and content type; a new model name). A Meter is not safe for use by
 // several goroutines at once; use one per goroutine.
 type Meter struct {
-	m      Metrics
-	req    fastjson.Parser // a request body recorded as text
-	res    fastjson.Parser // a response body recorded as text
-	ev     fastjson.Parser // each event's data
-	sse    sse.Parser
-	emit   func(sse.Event) // m.event, made once
-	model  bool            // the request named the model
-	raw    Usage           // Anthropic's counts as sent, merged event by event
+	m     Metrics
+	req   fastjson.Parser // a request body recorded as text
+	res   fastjson.Parser // a response body recorded as text
+	ev    fastjson.Parser // each event's data
+	sse   sse.Parser
+	emit  func(sse.Event) // m.event, made once
+	model bool            // the request named the model
+	raw   Usage           // Anthropic's counts as sent, merged event by event
 }
 
 // NewMeter returns a Meter.

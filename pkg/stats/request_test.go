@@ -269,7 +269,7 @@ var extractTests = []struct {
 		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: 0, TokensEstimated: true}),
 }, {
 	name: "a stream of an API provider does not know: no output counted, no estimate",
-	fx: fx{path: "/v1/whatever", req: `{"stream":true}`, frames: []string{`data: {"text":"a"}`}, ticks: []tk{{0, 0, 100}}},
+	fx:   fx{path: "/v1/whatever", req: `{"stream":true}`, frames: []string{`data: {"text":"a"}`}, ticks: []tk{{0, 0, 100}}},
 	want: want(Request{Path: "/v1/whatever", Streamed: true,
 		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: -1}),
 }}
