@@ -26,17 +26,18 @@ type OutputEvent struct {
 type Metrics struct {
 	API   API
 	Model string // the request's model, else the response's
-	// Stream is true when the response was streamed: SSE events came, or
-	// Gemini's JSON array of chunks.
+	// Stream is true when the response was streamed: its Content-Type says
+	// so (an event stream, JSON lines), SSE events came (whatever the
+	// label), or it is Gemini's JSON array of chunks.
 	Stream bool
 	// Events are the output events, in stream order; empty for an answer
 	// that was not streamed.
 	Events []OutputEvent
 	// Counted is true when the API is one whose output events Meter
 	// knows (OpenAI Chat, Completions and Responses, Anthropic Messages,
-	// Gemini), so that Events is all the output a stream had. Ollama's
-	// native /api/chat and /api/generate (NDJSON) are not among them:
-	// Detect does not name them, so their output is not counted.
+	// Gemini), so that Events is all the output a stream had. Streams of
+	// JSON lines, such as Ollama's native /api/chat and /api/generate, are
+	// not read: their output is not counted.
 	Counted bool
 	// Usage is the usage the response reported, in Parse's terms: Input
 	// counts cached tokens, Output counts reasoning tokens.
@@ -103,12 +104,17 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			*mt = Metrics{API: mt.API, Model: mt.Model, Events: mt.Events[:0]}
 		}
 	}()
+	ct := v.Header("response", "content-type")
+	mt.Stream = streamedType(ct)
+	if mt.Stream && !isEventStream(ct) {
+		mt.Counted = false // JSON lines: a stream, but not one Meter reads
+	}
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))
 	case record.EncodingText:
 		b, _ := v.BodyBytes("response")
-		if !isEventStream(v.Header("response", "content-type")) {
+		if !isEventStream(ct) {
 			if j, err := m.res.ParseBytes(b); err == nil {
 				m.answer(j)
 				return mt
@@ -131,10 +137,31 @@ func setStr(dst *string, b []byte) {
 // text/event-stream, as readSide's media type parse would, without its
 // allocations.
 func isEventStream(ct string) bool {
+	return strings.EqualFold(mediaType(ct), "text/event-stream")
+}
+
+// streamedType reports whether a Content-Type header names a streamed
+// body: an event stream, or JSON lines (Ollama's native API), whose events
+// Meter does not read but whose answer is streamed all the same, so that
+// it is not timed as one that came whole.
+func streamedType(ct string) bool {
+	switch mt := mediaType(ct); {
+	case strings.EqualFold(mt, "text/event-stream"),
+		strings.EqualFold(mt, "application/x-ndjson"),
+		strings.EqualFold(mt, "application/ndjson"),
+		strings.EqualFold(mt, "application/jsonl"),
+		strings.EqualFold(mt, "application/x-jsonlines"):
+		return true
+	}
+	return false
+}
+
+// mediaType is a Content-Type value without its parameters.
+func mediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	return strings.EqualFold(strings.TrimSpace(ct), "text/event-stream")
+	return strings.TrimSpace(ct)
 }
 
 // responseModel takes the response's model when the request named none.

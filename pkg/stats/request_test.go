@@ -272,6 +272,19 @@ var extractTests = []struct {
 	fx:   fx{path: "/v1/whatever", req: `{"stream":true}`, frames: []string{`data: {"text":"a"}`}, ticks: []tk{{0, 0, 100}}},
 	want: want(Request{Path: "/v1/whatever", Streamed: true,
 		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: -1}),
+}, {
+	name: "an SSE answer cut before its first event is streamed, without a TTFT",
+	fx:   fx{path: chatPath, req: chatReq, errKind: "upstream_aborted", resType: "text/event-stream; charset=utf-8", body: ""},
+	want: want(Request{Model: "gpt-4o", Path: chatPath, API: "openai.chat", Streamed: true, ErrorKind: "upstream_aborted", Failed: true,
+		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: 0, TokensEstimated: true}),
+}, {
+	name: "Ollama's JSON lines: streamed, output not counted",
+	fx: fx{path: "/api/chat", req: `{"model":"llama3","messages":[]}`, resType: "application/x-ndjson",
+		body:  "{\"message\":{\"content\":\"a\"},\"done\":false}\n{\"done\":true,\"eval_count\":1}\n",
+		ticks: []tk{{0, 0, 100}}},
+	// Detect reads Ollama's chat body as an OpenAI chat.
+	want: want(Request{Model: "llama3", Path: "/api/chat", API: "openai.chat", Streamed: true,
+		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: -1}),
 }}
 
 // extract encodes rec as a JSONL line, reads it back and extracts it with
