@@ -367,7 +367,6 @@ func anthStream(ex *Exchange, res *side) {
 // event reads one event of the stream.
 func (a *anthAssembly) event(e sse.Event) {
 	a.events++
-	a.ex.Stream = true
 	d := a.res.parseJSON(e.Data)
 	if d == nil || d.Type() != fastjson.TypeObject {
 		return

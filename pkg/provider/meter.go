@@ -13,9 +13,7 @@ import (
 type OutputEvent struct {
 	// End is the byte offset in the recorded (decoded) response body just
 	// past the event's last data line: End-1 is the byte whose arrival
-	// completed the event (see sse.Event.End). -1 when the event's place in
-	// the body is not known (Gemini's JSON array of chunks, recorded as
-	// JSON rather than as the bytes that came).
+	// completed the event (see sse.Event.End).
 	End  int64
 	Kind OutputKind
 }
@@ -26,18 +24,17 @@ type OutputEvent struct {
 type Metrics struct {
 	API   API
 	Model string // the request's model, else the response's
-	// Stream is true when the response was streamed: its Content-Type says
-	// so (an event stream, JSON lines), SSE events came (whatever the
-	// label), or it is Gemini's JSON array of chunks.
+	// Stream is record.View.Streamed: the one definition of a streamed
+	// response, from its recorded headers.
 	Stream bool
-	// Events are the output events, in stream order; empty for an answer
-	// that was not streamed.
+	// Events are the output events of an SSE body, in stream order.
 	Events []OutputEvent
-	// Counted is true when the API is one whose output events Meter
-	// knows (OpenAI Chat, Completions and Responses, Anthropic Messages,
-	// Gemini), so that Events is all the output a stream had. Streams of
-	// JSON lines, such as Ollama's native /api/chat and /api/generate, are
-	// not read: their output is not counted.
+	// Counted is true when Events is all the output the answer had: the
+	// API is one whose output events Meter knows (OpenAI Chat,
+	// Completions and Responses, Anthropic Messages, Gemini) and, for a
+	// stream, its body held server-sent events. Streams of JSON lines, such
+	// as Ollama's native /api/chat and /api/generate, are not read, and a
+	// stream cut before its first event says nothing of its output.
 	Counted bool
 	// Usage is the usage the response reported, in Parse's terms: Input
 	// counts cached tokens, Output counts reasoning tokens.
@@ -56,14 +53,15 @@ type Metrics struct {
 // and content type; a new model name). A Meter is not safe for use by
 // several goroutines at once; use one per goroutine.
 type Meter struct {
-	m     Metrics
-	req   fastjson.Parser // a request body recorded as text
-	res   fastjson.Parser // a response body recorded as text
-	ev    fastjson.Parser // each event's data
-	sse   sse.Parser
-	emit  func(sse.Event) // m.event, made once
-	model bool            // the request named the model
-	raw   Usage           // Anthropic's counts as sent, merged event by event
+	m      Metrics
+	req    fastjson.Parser // a request body recorded as text
+	res    fastjson.Parser // a response body recorded as text
+	ev     fastjson.Parser // each event's data
+	sse    sse.Parser
+	emit   func(sse.Event) // m.event, made once
+	model  bool            // the request named the model
+	sawSSE bool            // an SSE event with data came
+	raw    Usage           // Anthropic's counts as sent, merged event by event
 }
 
 // NewMeter returns a Meter.
@@ -79,7 +77,7 @@ func NewMeter() *Meter {
 func (m *Meter) Measure(v record.View) *Metrics {
 	mt := &m.m
 	*mt = Metrics{Events: mt.Events[:0], Model: mt.Model}
-	m.raw = Usage{}
+	m.raw, m.sawSSE = Usage{}, false
 	path := v.Path()
 	req := v.BodyJSON("request")
 	if req == nil && v.BodyEncoding("request") == record.EncodingText {
@@ -89,11 +87,11 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		}
 	}
 	mt.API = Detect(v.Method(), path, req)
-	if mt.API == Gemini {
-		mt.Model = geminiModel(path)
-	} else {
-		setStr(&mt.Model, strBytes(req, "model"))
+	model := RequestModel(v)
+	if model == nil && mt.API != Gemini {
+		model = strBytes(req, "model") // a request body recorded as text
 	}
+	setStr(&mt.Model, model)
 	m.model = mt.Model != ""
 	switch mt.API {
 	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
@@ -104,11 +102,8 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			*mt = Metrics{API: mt.API, Model: mt.Model, Events: mt.Events[:0]}
 		}
 	}()
+	mt.Stream = v.Streamed()
 	ct := v.Header("response", "content-type")
-	mt.Stream = streamedType(ct)
-	if mt.Stream && !isEventStream(ct) {
-		mt.Counted = false // JSON lines: a stream, but not one Meter reads
-	}
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))
@@ -122,6 +117,9 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		}
 		m.sse.Feed(b, m.emit)
 		m.sse.End(m.emit)
+	}
+	if mt.Stream && !m.sawSSE {
+		mt.Counted = false
 	}
 	return mt
 }
@@ -137,31 +135,10 @@ func setStr(dst *string, b []byte) {
 // text/event-stream, as readSide's media type parse would, without its
 // allocations.
 func isEventStream(ct string) bool {
-	return strings.EqualFold(mediaType(ct), "text/event-stream")
-}
-
-// streamedType reports whether a Content-Type header names a streamed
-// body: an event stream, or JSON lines (Ollama's native API), whose events
-// Meter does not read but whose answer is streamed all the same, so that
-// it is not timed as one that came whole.
-func streamedType(ct string) bool {
-	switch mt := mediaType(ct); {
-	case strings.EqualFold(mt, "text/event-stream"),
-		strings.EqualFold(mt, "application/x-ndjson"),
-		strings.EqualFold(mt, "application/ndjson"),
-		strings.EqualFold(mt, "application/jsonl"),
-		strings.EqualFold(mt, "application/x-jsonlines"):
-		return true
-	}
-	return false
-}
-
-// mediaType is a Content-Type value without its parameters.
-func mediaType(ct string) string {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	return strings.TrimSpace(ct)
+	return strings.EqualFold(strings.TrimSpace(ct), "text/event-stream")
 }
 
 // responseModel takes the response's model when the request named none.
@@ -173,8 +150,9 @@ func (m *Meter) responseModel(v *fastjson.Value, keys ...string) {
 	}
 }
 
-// answer reads a response that was not streamed (or Gemini's JSON array of
-// chunks): its usage and model.
+// answer reads a JSON response (for Gemini, maybe the JSON array of chunks
+// that streamGenerateContent without alt=sse sends: one document, whose
+// chunks' places on the wire are not recorded): its usage and model.
 func (m *Meter) answer(j *fastjson.Value) {
 	if j == nil {
 		return
@@ -195,9 +173,6 @@ func (m *Meter) answer(j *fastjson.Value) {
 			m.geminiChunk(j, -1)
 			return
 		}
-		// streamGenerateContent without alt=sse: the chunks of a stream,
-		// recorded as one JSON value, so their places on the wire are lost.
-		mt.Stream = true
 		a, _ := j.Array()
 		for _, c := range a {
 			m.geminiChunk(c, -1)
@@ -219,7 +194,7 @@ func (m *Meter) event(ev sse.Event) {
 	if len(data) == 0 || string(data) == "[DONE]" {
 		return
 	}
-	m.m.Stream = true
+	m.sawSSE = true
 	j, err := m.ev.ParseBytes(data)
 	if err != nil || j.Type() != fastjson.TypeObject {
 		return
@@ -301,7 +276,7 @@ func (m *Meter) anthEvent(ev sse.Event, d *fastjson.Value) OutputKind {
 }
 
 // geminiChunk reads one GenerateContentResponse, streamed or not; end is
-// its event's end offset, -1 when not streamed or not known.
+// its event's end offset, -1 when it came in a JSON document.
 func (m *Meter) geminiChunk(v *fastjson.Value, end int64) {
 	if v.Type() != fastjson.TypeObject {
 		return
@@ -310,7 +285,7 @@ func (m *Meter) geminiChunk(v *fastjson.Value, end int64) {
 	if u := v.Get("usageMetadata"); u != nil && u.Type() == fastjson.TypeObject {
 		m.m.Usage, m.m.HasInput, m.m.HasOutput = geminiUsage(u), true, true
 	}
-	if m.m.Stream {
+	if end >= 0 {
 		m.add(end, geminiOutput(v))
 	}
 }

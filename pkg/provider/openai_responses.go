@@ -286,7 +286,7 @@ type respAssembly struct {
 // output, that output is used as is.
 func respStream(ex *Exchange, res *side) {
 	a := respAssembly{ex: ex, byIndex: map[int]*respStreamItem{}, byID: map[string]*respStreamItem{}}
-	res.jsonEvents(ex, a.event)
+	res.jsonEvents(a.event)
 	ex.Response = a.final
 	if a.final == nil {
 		ex.Response = respStreamed(a.items)

@@ -104,9 +104,7 @@ func NewExtractor() *Extractor { return &Extractor{meter: provider.NewMeter()} }
 //     came with a Content-Encoding (gzip, br, …): the record holds the
 //     decoded body, but its timing counts compressed bytes, and no offset
 //     of one maps onto the other (TTFB, the first byte of the headers, is
-//     no stand-in for the first token). It is also the case for Gemini's
-//     JSON array of chunks (streamGenerateContent without alt=sse), which
-//     is recorded as JSON, not as the bytes that came.
+//     no stand-in for the first token).
 //
 // Tokens come from the response's usage. When a stream reports no output
 // count (a stream cut before its last event, a server not asked for usage),
@@ -119,6 +117,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	r.Failed = r.ErrorKind != "" || !v.HasResponse() || r.Status >= 400
+	r.Streamed = v.Streamed()
 	r.E2EL = v.DurationMS()
 	if ms, ok := v.TTFBMS(); ok {
 		r.TTFB = ms
@@ -133,19 +132,19 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.Client = keep(&x.client, addrHost(v.Client()))
 
 	m := x.meter.Measure(v)
-	r.API, r.Model, r.Streamed = string(m.API), m.Model, m.Stream
+	r.API, r.Model = string(m.API), m.Model
 	if m.HasInput {
 		r.InputTokens, r.CachedTokens = m.Usage.Input, m.Usage.CachedInput
 	}
 	switch {
 	case m.HasOutput:
 		r.OutputTokens = m.Usage.Output
-	case m.Stream && m.Counted:
+	case r.Streamed && m.Counted:
 		r.OutputTokens, r.TokensEstimated = int64(len(m.Events)), true
 	}
 	switch {
 	case !v.HasResponse():
-	case !m.Stream:
+	case !r.Streamed:
 		r.TTFT, r.TTFO = r.E2EL, r.E2EL
 	default:
 		eventTimes(v, m.Events, r)

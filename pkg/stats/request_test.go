@@ -273,10 +273,10 @@ var extractTests = []struct {
 	want: want(Request{Path: "/v1/whatever", Streamed: true,
 		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: -1}),
 }, {
-	name: "an SSE answer cut before its first event is streamed, without a TTFT",
+	name: "an SSE answer cut before its first event: streamed, no TTFT, its output unknown",
 	fx:   fx{path: chatPath, req: chatReq, errKind: "upstream_aborted", resType: "text/event-stream; charset=utf-8", body: ""},
 	want: want(Request{Model: "gpt-4o", Path: chatPath, API: "openai.chat", Streamed: true, ErrorKind: "upstream_aborted", Failed: true,
-		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: 0, TokensEstimated: true}),
+		TTFT: nan, TTFO: nan, TPOT: nan, InputTokens: -1, CachedTokens: -1, OutputTokens: -1}),
 }, {
 	name: "Ollama's JSON lines: streamed, output not counted",
 	fx: fx{path: "/api/chat", req: `{"model":"llama3","messages":[]}`, resType: "application/x-ndjson",
