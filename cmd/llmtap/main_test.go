@@ -20,8 +20,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/pkg/clikit"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )
