@@ -51,15 +51,15 @@ type cli struct {
 	Host     string `default:"127.0.0.1" env:"LLMTAP_HOST" group:"Forwarding" help:"Address to listen on."`
 	Port     int    `default:"8000" env:"LLMTAP_PORT" group:"Forwarding" help:"Port to listen on (0 picks a free one; the address is printed on stderr)."`
 
-	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0 disables it. Bare numbers are seconds. Default: ${default}."`
-	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream (502 after it). Default: ${default}."`
-	HeaderTimeout   clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest a client may take to send its request headers; a client that trickles them is disconnected. Default: ${default}."`
+	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0: no limit. Bare numbers are seconds. Default: ${default}."`
+	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream, TLS handshake included (502 after it). 0: no limit but the operating system's. Default: ${default}."`
+	HeaderTimeout   clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest a client may take to send its request headers; a client that trickles them is disconnected. 0: no limit. Default: ${default}."`
 	Grace           clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"On SIGINT/SIGTERM, how long in-flight exchanges may run before they are cut (and recorded with error.kind shutdown). Default: ${default}."`
 
 	Output       string       `short:"o" default:"-" placeholder:"FILE" env:"LLMTAP_OUTPUT" group:"Recording" help:"Append records to FILE; - is stdout. SIGHUP reopens it."`
 	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed, and their Markdown transcript beside it in a .md file of the same name (the original script's layout)."`
 	RedactHeader []string     `sep:"none" placeholder:"NAME" group:"Recording" help:"Also mask this header's value in records (repeatable). Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie, Set-Cookie and the query keys key, api_key and api-key always are."`
-	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. Default: ${default}."`
+	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. 0: no limit. Default: ${default}."`
 	TempDir      string       `placeholder:"DIR" env:"LLMTAP_TEMP_DIR" group:"Recording" help:"Where a body larger than 1 MiB is kept while its exchange runs and its record is written, rather than in memory. The file is unlinked as soon as it is made, so nothing is ever left behind. Default: $$TMPDIR, or /tmp."`
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
 }

@@ -20,8 +20,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/pkg/clikit"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )
@@ -142,6 +142,9 @@ func TestUsageErrors(t *testing.T) {
 		{"negative max-body", []string{"--upstream", "http://u", "--max-body", "-1"}, "--max-body"},
 		{"bad upstream-timeout", []string{"--upstream", "http://u", "--upstream-timeout", "soon"}, "--upstream-timeout"},
 		{"negative grace", []string{"--upstream", "http://u", "--grace", "-1s"}, "--grace"},
+		{"negative connect-timeout", []string{"--upstream", "http://u", "--connect-timeout", "-1"}, "--connect-timeout"},
+		{"negative header-timeout", []string{"--upstream", "http://u", "--header-timeout", "-1s"}, "--header-timeout"},
+		{"negative upstream-timeout", []string{"--upstream", "http://u", "--upstream-timeout", "-5"}, "--upstream-timeout"},
 		{"bad port", []string{"--upstream", "http://u", "--port", "http"}, "--port"},
 		{"positional", []string{"--upstream", "http://u", "extra"}, "extra"},
 		{"output and log-dir", []string{"--upstream", "http://u", "-o", "x.jsonl", "--log-dir", "d"}, "--log-dir"},

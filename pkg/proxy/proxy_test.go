@@ -464,6 +464,46 @@ func TestMaxBodyTruncatesRecordNotClient(t *testing.T) {
 	}
 }
 
+// TestMaxBodyZeroKeepsEverything: MaxBody zero is no limit, like every
+// zero limit in Config; the body passes the spill threshold and is kept whole.
+func TestMaxBodyZeroKeepsEverything(t *testing.T) {
+	big := bytes.Repeat([]byte("data: 0123456789abcdef\n\n"), 10000) // 240 kB
+	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write(big)
+	}), func(c *Config) { c.MaxBody, c.SpillThreshold, c.TempDir = 0, 1000, t.TempDir() })
+	via := do(t, "POST", h.front.URL+"/v1/chat/completions", []byte(chatRequest), nil)
+	if !bytes.Equal(via.body, big) {
+		t.Fatalf("client got %d bytes, want %d", len(via.body), len(big))
+	}
+	r := h.sink.wait(t, 1)[0]
+	if r.Error != nil || r.Response.Truncated {
+		t.Errorf("record: %.300s", r.raw)
+	}
+	if got := r.Response.bytes(t); !bytes.Equal(got, big) {
+		t.Errorf("response kept %d bytes of %d", len(got), len(big))
+	}
+}
+
+func TestConfigNegativeLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*Config)
+	}{
+		{"ConnectTimeout", func(c *Config) { c.ConnectTimeout = -time.Second }},
+		{"IdleTimeout", func(c *Config) { c.IdleTimeout = -time.Second }},
+		{"MaxBody", func(c *Config) { c.MaxBody = -1 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{Upstream: "http://127.0.0.1:1/v1", Sink: &collect{}}
+			tt.set(&cfg)
+			if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), tt.name) {
+				t.Errorf("New: %v, want an error naming %s", err, tt.name)
+			}
+		})
+	}
+}
+
 // TestNotesBug9HeadersCrossUnchanged: repeated request headers keep every
 // value, Set-Cookie is not merged, no Date or Server is added or doubled,
 // fixed-length and HEAD answers are not re-sent chunked, and hop-by-hop

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -51,7 +52,9 @@ type Sink interface {
 	Record(rec *record.Record)
 }
 
-// Config configures a Tap.
+// Config configures a Tap. A limit of zero (ConnectTimeout, IdleTimeout,
+// MaxBody) means no limit, as it does for net/http's timeouts; a negative
+// one is an error.
 type Config struct {
 	// Upstream is the base URL every request is forwarded to, e.g.
 	// https://api.openai.com/v1. Its query, if any, is kept on every request.
@@ -61,14 +64,17 @@ type Config struct {
 	// Transport sends requests upstream. Nil: NewTransport(ConnectTimeout).
 	// It must not decompress bodies (http.Transport.DisableCompression).
 	Transport http.RoundTripper
-	// ConnectTimeout bounds connecting to the upstream. Default 10s.
+	// ConnectTimeout bounds connecting to the upstream, TLS handshake
+	// included, when Transport is nil. Zero: no limit but the operating
+	// system's own.
 	ConnectTimeout time.Duration
 	// IdleTimeout is the longest the upstream may stay silent once the
 	// request is sent: waiting for headers or between body chunks. It is not
 	// a cap on a long stream that keeps talking. Zero: no limit.
 	IdleTimeout time.Duration
 	// MaxBody is the most bytes of each body kept in a record; the client
-	// always gets all of it. Zero or less: 64 MiB.
+	// always gets all of it. Zero: no limit (a body larger than
+	// SpillThreshold waits on disk, whatever its size).
 	MaxBody int64
 	// SpillThreshold is how many bytes of a body are held in memory; a
 	// larger body is kept in a temporary file, unlinked at once, and read
@@ -83,9 +89,6 @@ type Config struct {
 	// standard logger. Nothing from a request body or a secret goes there.
 	ErrorLog *log.Logger
 }
-
-// DefaultMaxBody is the default for Config.MaxBody.
-const DefaultMaxBody = 64 << 20
 
 // Tap is an http.Handler that forwards to the upstream and records.
 type Tap struct {
@@ -115,14 +118,19 @@ func New(cfg Config) (*Tap, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("proxy: no sink")
 	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = 10 * time.Second
+	switch {
+	case cfg.ConnectTimeout < 0:
+		return nil, errors.New("proxy: negative ConnectTimeout")
+	case cfg.IdleTimeout < 0:
+		return nil, errors.New("proxy: negative IdleTimeout")
+	case cfg.MaxBody < 0:
+		return nil, errors.New("proxy: negative MaxBody")
 	}
 	if cfg.Transport == nil {
 		cfg.Transport = NewTransport(cfg.ConnectTimeout)
 	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = math.MaxInt64
 	}
 	switch {
 	case cfg.SpillThreshold == 0:
