@@ -65,4 +65,7 @@ func TestNotesBug8SecretsNeverRecorded(t *testing.T) {
 	if !strings.Contains(r.Request.Headers["authorization"], "[REDACTED]") || !strings.Contains(r.Query, "model=m") {
 		t.Errorf("masked values or plain query keys missing: %s", r.raw)
 	}
+	if r.Request.Headers["cookie"] != "[REDACTED]" || r.Response.Headers["set-cookie"] != "[REDACTED]" {
+		t.Errorf("cookies keep part of their value: cookie %q, set-cookie %q", r.Request.Headers["cookie"], r.Response.Headers["set-cookie"])
+	}
 }
