@@ -101,37 +101,122 @@ func main() {
 // run serves until a signal or a failure and returns the exit status.
 func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	logger := log.New(stderr, "llmtap: ", 0)
-	fail := func(format string, args ...any) int {
-		logger.Printf(format, args...)
+	fail := func(err error) int {
+		logger.Printf("%v", err)
 		return clikit.ExitFailure
 	}
-
-	output, open, err := c.output(stdout)
+	out, err := c.openOutputs(stdout)
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
+	}
+	tap, err := proxy.New(c.tapConfig(out.sink, logger))
+	if err != nil {
+		_ = out.close()
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	if err != nil {
+		_ = out.close()
+		return fail(err)
+	}
+	// After a burst the runtime keeps its busiest heap for minutes; give
+	// it back once no exchange has started for a while.
+	defer gctune.ReleaseWhenIdle(releaseIdle, tap.Started)()
+
+	base, cancelBase := context.WithCancelCause(context.Background())
+	srv := c.server(tap, out.name, logger, base)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Printf("listening on http://%s", ln.Addr())
+	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), out.name)
+	if out.md != nil {
+		logger.Printf("writing the Markdown transcript to %s", out.md.path)
+	}
+
+	grace := c.Grace.Duration()
+	status := out.waitForStop(logger, sigs, served, grace)
+	if status != clikit.ExitOK {
+		grace = 0 // records can no longer be written; stop now
+	}
+	shutdown(srv, tap, cancelBase, grace, sigs)
+	if err := out.close(); err != nil && status == clikit.ExitOK {
+		return fail(err)
+	}
+	return status
+}
+
+// outputs is where records go: the JSONL writer and, with --log-dir, the
+// Markdown transcript beside it.
+type outputs struct {
+	name string        // for display: a path, or "stdout"
+	w    *jsonl.Writer // the records
+	md   *transcript   // nil without --log-dir
+	sink proxy.Sink    // what the tap hands records to
+}
+
+// openOutputs opens --output (or the new file in --log-dir) and, with
+// --log-dir, the transcript.
+func (c *cli) openOutputs(stdout io.Writer) (*outputs, error) {
+	name, open, err := c.output(stdout)
+	if err != nil {
+		return nil, err
 	}
 	w, err := jsonl.NewWriter(open, jsonl.Options{Fsync: c.Fsync, Release: proxy.Release})
 	if err != nil {
-		return fail("%v", err)
+		return nil, err
 	}
-	var sink proxy.Sink = proxy.LineSink{W: w}
-	var md *transcript
+	out := &outputs{name: name, w: w, sink: proxy.LineSink{W: w}}
 	if c.LogDir != "" {
-		mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
-		if md, err = newTranscript(mdPath); err != nil {
+		mdPath := strings.TrimSuffix(name, ".jsonl") + ".md"
+		md, err := newTranscript(mdPath)
+		if err != nil {
 			_ = w.Close()
-			return fail("%v", err)
+			return nil, err
 		}
-		sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
+		out.md = md
+		out.sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
 	}
-	closeOutputs := func() error {
-		var mdErr error
-		if md != nil {
-			mdErr = md.Close()
+	return out, nil
+}
+
+// close flushes and closes every output, and returns the first failure.
+func (o *outputs) close() error {
+	var mdErr error
+	if o.md != nil {
+		mdErr = o.md.Close()
+	}
+	return errors.Join(o.w.Close(), mdErr)
+}
+
+// waitForStop waits for what ends the run and returns the exit status:
+// SIGINT or SIGTERM (0; in-flight exchanges then get grace to finish), a
+// failed write or a server that stops (1). SIGHUP reopens the output.
+func (o *outputs) waitForStop(logger *log.Logger, sigs <-chan os.Signal, served <-chan error, grace time.Duration) int {
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if err := o.w.Reopen(); err != nil {
+					logger.Printf("%v", err)
+					return clikit.ExitFailure
+				}
+				continue
+			}
+			logger.Printf("%v: finishing in-flight exchanges (up to %v; signal again to cut them now)", sig, grace)
+			return clikit.ExitOK
+		case err := <-o.w.Failed():
+			logger.Printf("%v; stopping", err)
+			return clikit.ExitFailure
+		case err := <-served:
+			logger.Printf("serve: %v", err)
+			return clikit.ExitFailure
 		}
-		return errors.Join(w.Close(), mdErr)
 	}
-	tap, err := proxy.New(proxy.Config{
+}
+
+// tapConfig is the proxy's configuration from the flags.
+func (c *cli) tapConfig(sink proxy.Sink, logger *log.Logger) proxy.Config {
+	return proxy.Config{
 		Upstream:       c.Upstream,
 		Sink:           sink,
 		ConnectTimeout: c.ConnectTimeout.Duration(),
@@ -140,72 +225,24 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		TempDir:        c.TempDir,
 		RedactHeaders:  c.RedactHeader,
 		ErrorLog:       logger,
-	})
-	if err != nil {
-		_ = closeOutputs()
-		return fail("%v", err)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
-	if err != nil {
-		_ = closeOutputs()
-		return fail("%v", err)
-	}
-	// After a burst the runtime keeps its busiest heap for minutes; give
-	// it back once no exchange has started for a while (issue 5).
-	defer gctune.ReleaseWhenIdle(releaseIdle, tap.Started)()
+}
 
-	base, cancelBase := context.WithCancelCause(context.Background())
-	srv := &http.Server{
+// serverIdleTimeout is how long a client's idle keep-alive connection is
+// kept open.
+const serverIdleTimeout = 2 * time.Minute
+
+// server is the HTTP server in front of the tap; base is every request's
+// parent context, cancelled with proxy.ErrShutdown to cut the exchanges
+// still running when the grace period is over.
+func (c *cli) server(tap *proxy.Tap, output string, logger *log.Logger, base context.Context) *http.Server {
+	return &http.Server{
 		Handler:           proxy.WithHealth(tap, map[string]string{"upstream": tap.Upstream(), "output": output}),
 		ReadHeaderTimeout: c.HeaderTimeout.Duration(), // a client trickling headers cannot hold a connection
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       serverIdleTimeout,
 		ErrorLog:          logger,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Printf("listening on http://%s", ln.Addr())
-	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), output)
-	if md != nil {
-		logger.Printf("writing the Markdown transcript to %s", md.path)
-	}
-
-	status := clikit.ExitOK
-loop:
-	for {
-		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				if err := w.Reopen(); err != nil {
-					logger.Printf("%v", err)
-					status = clikit.ExitFailure
-					break loop
-				}
-				continue
-			}
-			logger.Printf("%v: finishing in-flight exchanges (up to %v; signal again to cut them now)", sig, c.Grace.Duration())
-			break loop
-		case err := <-w.Failed():
-			logger.Printf("%v; stopping", err)
-			status = clikit.ExitFailure
-			break loop
-		case err := <-served:
-			logger.Printf("serve: %v", err)
-			status = clikit.ExitFailure
-			break loop
-		}
-	}
-
-	grace := c.Grace.Duration()
-	if status != clikit.ExitOK {
-		grace = 0 // records can no longer be written; stop now
-	}
-	shutdown(srv, tap, cancelBase, grace, sigs)
-	if err := closeOutputs(); err != nil && status == clikit.ExitOK {
-		logger.Printf("%v", err)
-		status = clikit.ExitFailure
-	}
-	return status
 }
 
 // shutdown stops accepting, lets in-flight exchanges finish for grace (or

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/proxy"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )
@@ -242,6 +244,25 @@ func TestFlags(t *testing.T) {
 			t.Errorf("log-dir %q, output %q", c.LogDir, c.Output)
 		}
 	})
+}
+
+// TestZeroMeansNoLimit: 0 given to any of the four limits reaches the tap
+// and the server as zero, which both read as no limit.
+func TestZeroMeansNoLimit(t *testing.T) {
+	clearEnv(t)
+	c := mustParse(t, "--upstream", "http://u/v1", "--max-body", "0", "--connect-timeout", "0",
+		"--upstream-timeout", "0", "--header-timeout", "0")
+	cfg := c.tapConfig(proxy.LineSink{}, nil)
+	if cfg.MaxBody != 0 || cfg.ConnectTimeout != 0 || cfg.IdleTimeout != 0 {
+		t.Errorf("tap config: max body %d, connect %v, idle %v; want zeros", cfg.MaxBody, cfg.ConnectTimeout, cfg.IdleTimeout)
+	}
+	tap, err := proxy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv := c.server(tap, "stdout", nil, context.Background()); srv.ReadHeaderTimeout != 0 || srv.ReadTimeout != 0 {
+		t.Errorf("server: header timeout %v, read timeout %v; want none", srv.ReadHeaderTimeout, srv.ReadTimeout)
+	}
 }
 
 // runResult is what c.run returned, with what it wrote.
