@@ -200,29 +200,55 @@ func ParseUpstream(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// The default transport's settings.
+const (
+	// dialKeepAlive is the TCP keep-alive period of upstream connections,
+	// net.Dialer's own default, so a dead peer is noticed on an idle
+	// connection.
+	dialKeepAlive = 30 * time.Second
+	// maxIdleConns and maxIdleConnsPerHost keep enough idle connections to
+	// the one upstream for a burst of concurrent exchanges to reuse them,
+	// rather than dial (and handshake TLS) each time: net/http's default of
+	// 2 per host would close most after every burst.
+	maxIdleConns        = 1024
+	maxIdleConnsPerHost = 256
+	// idleConnTimeout closes an upstream connection unused this long, the
+	// value of net/http's DefaultTransport.
+	idleConnTimeout = 90 * time.Second
+	// expectContinueTimeout is how long a request that asks for
+	// "100 Continue" waits for it before its body is sent anyway.
+	expectContinueTimeout = time.Second
+	// upstreamWriteBuffer is the size of each upstream connection's write
+	// buffer. The connection keeps it for as long as it lives, while it is
+	// only needed for a request's head and the start of its body (a body
+	// beyond it is copied straight to the connection): 2 KiB, not the
+	// default 4, saves 2 MB on a thousand streams.
+	upstreamWriteBuffer = 2 << 10
+	// upstreamReadBuffer is the same for the read buffer: it holds the
+	// answer's head, and a body read of a copy buffer's size (2 KiB and up)
+	// bypasses it.
+	upstreamReadBuffer = 1 << 10
+)
+
 // NewTransport returns the transport a Tap uses by default: HTTP/2 when the
 // upstream offers it, a large idle pool, proxy settings from the environment,
 // and no transparent decompression, so the client gets the wire bytes.
+// connectTimeout bounds the TCP connect and the TLS handshake each; zero
+// means no limit.
 func NewTransport(connectTimeout time.Duration) *http.Transport {
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: dialKeepAlive}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   connectTimeout,
-		ExpectContinueTimeout: time.Second,
+		ExpectContinueTimeout: expectContinueTimeout,
 		DisableCompression:    true,
-		// Each upstream connection keeps its write buffer for as long as
-		// it lives, while it is only needed for a request's head and the
-		// start of its body (a body beyond it is copied straight to the
-		// connection): 2 KiB, not 4, saves 2 MB on a thousand streams.
-		WriteBufferSize: 2 << 10,
-		// Likewise the read buffer: it holds the answer's head, and a
-		// body read of a copy buffer's size (2 KiB and up) bypasses it.
-		ReadBufferSize: 1 << 10,
+		WriteBufferSize:       upstreamWriteBuffer,
+		ReadBufferSize:        upstreamReadBuffer,
 	}
 }
 
