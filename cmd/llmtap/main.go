@@ -64,7 +64,8 @@ type cli struct {
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
 }
 
-// The record writer streams records with a spilled body (issue 5).
+// The record writer streams a record whose body spilled to disk, rather
+// than read the body back into memory.
 var _ proxy.FuncWriter = (*jsonl.Writer)(nil)
 
 // errOutputAndLogDir is the usage error for giving both --output and --log-dir.

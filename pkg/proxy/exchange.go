@@ -178,7 +178,7 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 // finish gathers what was received into a record. It runs deferred, so it
 // also runs when the proxy aborts a failed stream. The costly part (decoding
 // a compressed body, encoding, writing) runs after the handler has returned,
-// so the client's response ends without waiting for the record (NOTES bug 6).
+// so the client's response ends without waiting for the record.
 func (ex *exchange) finish() {
 	ex.once.Do(func() {
 		ex.quiet()

@@ -39,9 +39,9 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // TestResponseWrites: a small answer of known length reaches the client in
-// one write, head and body together; a stream is written chunk by chunk
-// (issue 5: a write each for the head and the body cost a syscall and a
-// goroutine per request).
+// one write, head and body together (a write each for the head and the body
+// would cost a syscall and a wake-up per request); a stream is written chunk
+// by chunk.
 func TestResponseWrites(t *testing.T) {
 	answer := `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"` +
 		strings.Repeat("hello ", 150) + `"}}]}`

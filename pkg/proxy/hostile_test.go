@@ -1,6 +1,6 @@
 package proxy
 
-// Hostile and malformed input (issue 6): requests that try to make the tap
+// Hostile and malformed input: requests that try to make the tap
 // talk to another host or to smuggle a second request past it, oversized
 // headers and bodies, upstreams that break HTTP, and secrets in error paths.
 // Every test talks to loopback only and is bounded in time: raw connections

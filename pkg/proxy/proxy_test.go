@@ -68,10 +68,10 @@ func sameAsDirect(t *testing.T, h *harness, method, path string, body []byte, he
 	return via
 }
 
-// TestNotesBug7JSONExchangeRecordedWithTimings: a record carries start, end,
-// duration, time to first byte and byte counts (the original had none), and
+// TestJSONExchangeRecordedWithTimings: a record carries start, end,
+// duration, time to first byte and byte counts, and
 // every other field of the contract.
-func TestNotesBug7JSONExchangeRecordedWithTimings(t *testing.T) {
+func TestJSONExchangeRecordedWithTimings(t *testing.T) {
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -111,10 +111,10 @@ func TestNotesBug7JSONExchangeRecordedWithTimings(t *testing.T) {
 	}
 }
 
-// TestNotesBug4SSEStreamWithToolCalls: multibyte characters and tool-call
-// arguments split across chunks are recorded exactly as sent (the original
-// decoded each chunk on its own and corrupted split characters).
-func TestNotesBug4SSEStreamWithToolCalls(t *testing.T) {
+// TestSSEStreamWithToolCalls: multibyte characters and tool-call
+// arguments split across chunks are recorded exactly as sent: no chunk is
+// decoded on its own, which would corrupt a character split between two.
+func TestSSEStreamWithToolCalls(t *testing.T) {
 	h := newHarness(t, streamHandler(sseToolStream, 0))
 	via := sameAsDirect(t, h, "POST", "/v1/chat/completions", []byte(`{"stream":true}`), nil)
 	r := h.sink.wait(t, 1)[0]
@@ -132,10 +132,10 @@ func TestNotesBug4SSEStreamWithToolCalls(t *testing.T) {
 	}
 }
 
-// TestNotesBug1GzipPassedThroughUntouched: the original decoded gzip but kept
-// Content-Encoding, so clients failed. The client must get the wire bytes and
-// the record the decoded body.
-func TestNotesBug1GzipPassedThroughUntouched(t *testing.T) {
+// TestGzipPassedThroughUntouched: the client gets the wire bytes, which its
+// Content-Encoding header describes (decoded bytes under that header would
+// fail to read), and the record gets the decoded body.
+func TestGzipPassedThroughUntouched(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = io.WriteString(zw, chatJSON)
@@ -161,9 +161,9 @@ func TestNotesBug1GzipPassedThroughUntouched(t *testing.T) {
 	}
 }
 
-// TestNotesBug5BinaryBodiesKeptExactly: binary request and response bodies
+// TestBinaryBodiesKeptExactly: binary request and response bodies
 // are recorded as base64 of the exact bytes.
-func TestNotesBug5BinaryBodiesKeptExactly(t *testing.T) {
+func TestBinaryBodiesKeptExactly(t *testing.T) {
 	audio := make([]byte, 3346)
 	for i := range audio {
 		audio[i] = byte(i*7 + 0x80)
@@ -295,10 +295,10 @@ func abortAfter(chunks []string) http.HandlerFunc {
 	}
 }
 
-// TestNotesBug3UpstreamDropReachesClient: the original ended the client's
-// stream cleanly when the upstream dropped; the client must see the cut, and
-// the record must say upstream_aborted with what arrived.
-func TestNotesBug3UpstreamDropReachesClient(t *testing.T) {
+// TestUpstreamDropReachesClient: when the upstream drops mid-stream, the
+// client sees the cut (not a clean end), and the record says
+// upstream_aborted with what arrived.
+func TestUpstreamDropReachesClient(t *testing.T) {
 	h := newHarness(t, abortAfter(sseToolStream[:2]))
 	via := do(t, "POST", h.front.URL+"/v1/chat/completions", []byte(`{"stream":true}`), nil)
 	if via.err == nil {
@@ -349,10 +349,10 @@ func TestUpstreamUnreachable(t *testing.T) {
 	}
 }
 
-// TestNotesBug13UpstreamSilenceAnswered504AndRecorded: a silent upstream gets
-// a 504 in the OpenAI error shape with a message that says why (the original
-// answered 502 with an empty detail), and the record says upstream_timeout.
-func TestNotesBug13UpstreamSilenceAnswered504AndRecorded(t *testing.T) {
+// TestUpstreamSilenceAnswered504AndRecorded: a silent upstream gets
+// a 504 in the OpenAI error shape with a message that says why, and the
+// record says upstream_timeout.
+func TestUpstreamSilenceAnswered504AndRecorded(t *testing.T) {
 	t.Run("before headers: 504", func(t *testing.T) {
 		h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.Copy(io.Discard, r.Body) // the server notices a closed connection only once the body is read
@@ -393,9 +393,10 @@ func TestNotesBug13UpstreamSilenceAnswered504AndRecorded(t *testing.T) {
 	})
 }
 
-// TestNotesBug2ClientCancelReachesUpstream: when the client goes away, the
-// upstream request is cancelled at once, and the record keeps the partial body.
-func TestNotesBug2ClientCancelReachesUpstream(t *testing.T) {
+// TestClientCancelReachesUpstream: when the client goes away, the upstream
+// request is cancelled (within clientGoneGrace), and the record keeps the
+// partial body.
+func TestClientCancelReachesUpstream(t *testing.T) {
 	upstreamDone := make(chan time.Time, 1)
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -504,11 +505,11 @@ func TestConfigNegativeLimits(t *testing.T) {
 	}
 }
 
-// TestNotesBug9HeadersCrossUnchanged: repeated request headers keep every
+// TestHeadersCrossUnchanged: repeated request headers keep every
 // value, Set-Cookie is not merged, no Date or Server is added or doubled,
 // fixed-length and HEAD answers are not re-sent chunked, and hop-by-hop
 // headers (and those named in Connection) are dropped.
-func TestNotesBug9HeadersCrossUnchanged(t *testing.T) {
+func TestHeadersCrossUnchanged(t *testing.T) {
 	var seen http.Header
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = r.Header.Clone()
@@ -556,9 +557,9 @@ func TestNotesBug9HeadersCrossUnchanged(t *testing.T) {
 	}
 }
 
-// TestNotesBug10PercentEncodingKept: %2F and %3F in a path reach the
+// TestPercentEncodingKept: %2F and %3F in a path reach the
 // upstream byte for byte and never become a separator or a query.
-func TestNotesBug10PercentEncodingKept(t *testing.T) {
+func TestPercentEncodingKept(t *testing.T) {
 	var gotURI string
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotURI = r.RequestURI
@@ -573,9 +574,9 @@ func TestNotesBug10PercentEncodingKept(t *testing.T) {
 	}
 }
 
-// TestNotesBug12EveryPathForwarded: the original answered /docs and
-// /openapi.json itself; the tap forwards every path but GET /healthz.
-func TestNotesBug12EveryPathForwarded(t *testing.T) {
+// TestEveryPathForwarded: the tap forwards every path but GET /healthz;
+// /docs and /openapi.json are the upstream's, not the tap's.
+func TestEveryPathForwarded(t *testing.T) {
 	var paths []string
 	var mu sync.Mutex
 	h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

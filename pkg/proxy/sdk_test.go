@@ -137,14 +137,8 @@ type sdkClients struct {
 
 // clients returns SDK clients that reach the upstream through the tap
 // (viaTap) or directly. headers are sent with every request (fault knobs).
-// The clients read every response to its end before closing it (see
-// drainingTransport).
 func (e *sdkEnv) clients(viaTap bool, headers map[string]string) sdkClients {
-	return e.clientsWith(viaTap, headers, drainingClient)
-}
-
-// clientsWith is clients with the given HTTP client.
-func (e *sdkEnv) clientsWith(viaTap bool, headers map[string]string, hc *http.Client) sdkClients {
+	hc := sdkHTTPClient
 	base := e.upstream.URL
 	if viaTap {
 		base = e.front.URL
@@ -160,33 +154,11 @@ func (e *sdkEnv) clientsWith(viaTap bool, headers map[string]string, hc *http.Cl
 	return sdkClients{openai: openai.NewClient(oopts...), anthropic: anthropic.NewClient(aopts...)}
 }
 
-// drainingClient is the HTTP client the SDKs use in these tests. openai-go
-// stops reading a stream at "data: [DONE]" and closes the body, possibly
-// before the upstream's end of the body has reached the tap; the tap then
-// records the exchange as client_cancelled, now and then (a known bug, see
-// TestSDKStreamClosedAfterLastEventIsComplete). Draining the body on Close
-// keeps these tests about equality and record contents deterministic.
-var drainingClient = &http.Client{Transport: drainingTransport{http.DefaultTransport}}
-
-// plainClient is an HTTP client that closes bodies as the SDKs do.
-var plainClient = &http.Client{Transport: http.DefaultTransport}
-
-type drainingTransport struct{ rt http.RoundTripper }
-
-func (d drainingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	res, err := d.rt.RoundTrip(r)
-	if res != nil && res.Body != nil {
-		res.Body = drainOnClose{res.Body}
-	}
-	return res, err
-}
-
-type drainOnClose struct{ io.ReadCloser }
-
-func (d drainOnClose) Close() error {
-	_, _ = io.Copy(io.Discard, io.LimitReader(d.ReadCloser, 1<<20))
-	return d.ReadCloser.Close()
-}
+// sdkHTTPClient is the HTTP client the SDKs use in these tests; like the
+// SDKs' own default, it closes a body as soon as the SDK is done with it
+// (openai-go does so at "data: [DONE]", possibly before the end of the body
+// has reached the tap; see TestSDKStreamClosedAfterLastEventIsComplete).
+var sdkHTTPClient = &http.Client{Transport: http.DefaultTransport}
 
 // records waits until the tap has written the record of every exchange it
 // has started, then returns the lines.
@@ -740,10 +712,10 @@ func checkSDKRecord(t *testing.T, upstreamURL string, line []byte, seen seenRequ
 // stream at "data: [DONE]" and closes the body at once (its Stream.Next
 // calls Close). An upstream that has sent every event and ends the chunked
 // body a moment later (here 20 ms) has answered completely, and the client
-// has all of it; the record must not call that exchange an error (it once
-// said client_cancelled: the client's close cancelled the upstream read that
-// was waiting for the end of the body; now the upstream gets clientGoneGrace).
-// anthropic-sdk-go reads a stream to its end, so it is not affected.
+// has all of it; the record must not call that exchange an error. The tap
+// gives the upstream clientGoneGrace after the client leaves, so the read
+// waiting for the end of the body completes. anthropic-sdk-go reads a stream
+// to its end, so it is not affected.
 func TestSDKStreamClosedAfterLastEventIsComplete(t *testing.T) {
 	slowEnd := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -752,7 +724,7 @@ func TestSDKStreamClosedAfterLastEventIsComplete(t *testing.T) {
 		})
 	}
 	e := newSDKEnv(t, slowEnd)
-	out := openAIChatStream(openAIChatParams(true))(t, e.clientsWith(true, nil, plainClient))
+	out := openAIChatStream(openAIChatParams(true))(t, e.clients(true, nil))
 	if out.err != nil {
 		t.Fatal(out.err)
 	}

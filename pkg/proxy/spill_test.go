@@ -281,10 +281,10 @@ func TestSpillFilesClosedOnFailures(t *testing.T) {
 	checkNoSpills(t, dir)
 }
 
-// TestNotesBug6BigStreamMemoryBounded streams 50 MB through the Tap, recorded whole by a
+// TestBigStreamMemoryBounded streams 50 MB through the Tap, recorded whole by a
 // LineSink over a jsonl.Writer, and checks that the heap stays far below
-// the body's size (issue 5: under 16 MB of added RSS).
-func TestNotesBug6BigStreamMemoryBounded(t *testing.T) {
+// the body's size (the bar: under 16 MB of added RSS).
+func TestBigStreamMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 MB stream")
 	}

@@ -78,7 +78,8 @@ type Config struct {
 	MaxBody int64
 	// SpillThreshold is how many bytes of a body are held in memory; a
 	// larger body is kept in a temporary file, unlinked at once, and read
-	// back into its record (issue 5). Zero: DefaultSpillThreshold (1 MiB);
+	// back into its record, so a big body costs no memory. Zero:
+	// DefaultSpillThreshold (1 MiB);
 	// negative: never spill.
 	SpillThreshold int64
 	// TempDir is where bodies spill; empty: os.TempDir().
@@ -169,7 +170,7 @@ func New(cfg Config) (*Tap, error) {
 // chunk reaches the client as it arrives. A known-length answer is not a
 // stream: flushing it on every write, as -1 would, sends the headers and the
 // body in separate writes; with a short interval a small answer goes out in
-// one write, and a slow one still moves within this time (issue 5).
+// one write, and a slow one still moves within this time.
 const bodyFlushInterval = 5 * time.Millisecond
 
 // wholeBodyLimit is the largest request body of known length read whole

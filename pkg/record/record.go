@@ -2,7 +2,7 @@
 // types llmtap fills, the encoder that turns one into one JSON line, and the
 // error kinds. It knows nothing of HTTP servers, files, Markdown or filters.
 //
-// The schema is documented in the README; DESIGN.md is the source of truth.
+// The schema is documented in docs/record.md, which these types must match.
 // Fields may be added within version 1; none is renamed or removed.
 package record
 
@@ -46,7 +46,7 @@ type Body struct {
 	Data []byte
 	// Source, when set, holds the kept bytes instead of Data, for a body
 	// too large to hold in memory; Data is then ignored. WriteJSON streams
-	// it into the record (issue 5).
+	// it into the record without holding it whole.
 	Source Source
 	// WireBytes counts every byte that crossed the wire, kept or not.
 	WireBytes int64
