@@ -326,7 +326,7 @@ func TestBigStreamMemoryBounded(t *testing.T) {
 	allocated := after.TotalAlloc - before.TotalAlloc
 	grew := int64(peak) - int64(before.HeapInuse)
 	t.Logf("50 MiB stream: heap in use grew by at most %d KiB, %d KiB allocated", grew>>10, allocated>>10)
-	if grew > 12<<20 || allocated > 12<<20 {
+	if bound := memoryBound(12<<20, size); grew > bound || int64(allocated) > bound {
 		t.Errorf("heap grew by %d MiB, %d MiB allocated, for a 50 MiB stream", grew>>20, allocated>>20)
 	}
 	if written.Load() != 2 {
