@@ -107,9 +107,9 @@ type result struct {
 	IDsOnce        int   `json:"ids_once"`
 	IDsMissing     int   `json:"ids_missing"`
 	IDsDuplicated  int   `json:"ids_duplicated"`
-	UnknownRecords int `json:"unknown_records"`
-	InvalidJSON    int `json:"invalid_json"`
-	PartialLines   int `json:"partial_lines"`
+	UnknownRecords int   `json:"unknown_records"`
+	InvalidJSON    int   `json:"invalid_json"`
+	PartialLines   int   `json:"partial_lines"`
 
 	BodyMismatchComplete int `json:"body_mismatch_complete"`
 	BodyNotPrefixCut     int `json:"body_not_prefix_cut"`
