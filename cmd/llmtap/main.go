@@ -40,7 +40,8 @@ arrives, and writes one JSON line per exchange (schema: docs/record.md) to --out
   llmtap --upstream https://api.openai.com/v1 | tee raw.jsonl | llmmd > chat.md
 
 Signals: SIGINT/SIGTERM stop accepting, let in-flight exchanges finish for --grace,
-write every record and exit 0. SIGHUP reopens --output (log rotation).
+write every record and exit 0. SIGHUP reopens --output, or the --log-dir files
+(log rotation).
 Exit status: 0 after a clean shutdown, 1 on a runtime failure (such as a failed write
 to the output), 2 on bad flags.`
 
@@ -106,7 +107,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		logger.Printf("%v", err)
 		return clikit.ExitFailure
 	}
-	out, err := c.openOutputs(stdout)
+	out, err := c.openOutputs(stdout, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -131,7 +132,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	logger.Printf("listening on http://%s", ln.Addr())
 	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), out.name)
 	if out.md != nil {
-		logger.Printf("writing the Markdown transcript to %s", out.md.path)
+		logger.Printf("writing the Markdown transcript to %s", out.mdPath)
 	}
 
 	grace := c.Grace.Duration()
@@ -149,15 +150,17 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 // outputs is where records go: the JSONL writer and, with --log-dir, the
 // Markdown transcript beside it.
 type outputs struct {
-	name string        // for display: a path, or "stdout"
-	w    *jsonl.Writer // the records
-	md   *transcript   // nil without --log-dir
-	sink proxy.Sink    // what the tap hands records to
+	name     string        // for display: a path, or "stdout"
+	w        *jsonl.Writer // the records
+	md       *jsonl.Writer // the --log-dir transcript; nil without
+	mdPath   string
+	mdFailed <-chan error // md.Failed(); nil, never ready, without a transcript
+	sink     proxy.Sink   // what the tap hands records to
 }
 
 // openOutputs opens --output (or the new file in --log-dir) and, with
 // --log-dir, the transcript.
-func (c *cli) openOutputs(stdout io.Writer) (*outputs, error) {
+func (c *cli) openOutputs(stdout io.Writer, logger *log.Logger) (*outputs, error) {
 	name, open, err := c.output(stdout)
 	if err != nil {
 		return nil, err
@@ -168,14 +171,15 @@ func (c *cli) openOutputs(stdout io.Writer) (*outputs, error) {
 	}
 	out := &outputs{name: name, w: w, sink: proxy.LineSink{W: w}}
 	if c.LogDir != "" {
-		mdPath := strings.TrimSuffix(name, ".jsonl") + ".md"
-		md, err := newTranscript(mdPath)
+		out.mdPath = strings.TrimSuffix(name, ".jsonl") + ".md"
+		md, err := newTranscript(out.mdPath, logger, c.Fsync)
 		if err != nil {
 			_ = w.Close()
 			return nil, err
 		}
 		out.md = md
 		out.sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
+		out.mdFailed = md.Failed()
 	}
 	return out, nil
 }
@@ -191,13 +195,14 @@ func (o *outputs) close() error {
 
 // waitForStop waits for what ends the run and returns the exit status:
 // SIGINT or SIGTERM (0; in-flight exchanges then get grace to finish), a
-// failed write or a server that stops (1). SIGHUP reopens the output.
+// failed write of the records or the transcript, or a server that stops
+// (1). SIGHUP reopens both outputs.
 func (o *outputs) waitForStop(logger *log.Logger, sigs <-chan os.Signal, served <-chan error, grace time.Duration) int {
 	for {
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if err := o.w.Reopen(); err != nil {
+				if err := reopen(o.w, o.md); err != nil {
 					logger.Printf("%v", err)
 					return clikit.ExitFailure
 				}
@@ -207,6 +212,9 @@ func (o *outputs) waitForStop(logger *log.Logger, sigs <-chan os.Signal, served 
 			return clikit.ExitOK
 		case err := <-o.w.Failed():
 			logger.Printf("%v; stopping", err)
+			return clikit.ExitFailure
+		case err := <-o.mdFailed:
+			logger.Printf("transcript %s: %v; stopping", o.mdPath, err)
 			return clikit.ExitFailure
 		case err := <-served:
 			logger.Printf("serve: %v", err)
