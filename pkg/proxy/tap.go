@@ -79,8 +79,7 @@ type Config struct {
 	// SpillThreshold is how many bytes of a body are held in memory; a
 	// larger body is kept in a temporary file, unlinked at once, and read
 	// back into its record, so a big body costs no memory. Zero:
-	// DefaultSpillThreshold (1 MiB);
-	// negative: never spill.
+	// DefaultSpillThreshold (1 MiB); negative: never spill.
 	SpillThreshold int64
 	// TempDir is where bodies spill; empty: os.TempDir().
 	TempDir string
