@@ -39,7 +39,7 @@ var errorKinds = [...]ErrorKind{
 	{KindUpstreamUnreachable, "The upstream could not be reached"},
 	{KindUpstreamTimeout, "The upstream went silent and the exchange timed out"},
 	{KindUpstreamAborted, "The upstream broke off the response"},
-	{KindClientCancelled, "The client went away before the response ended"},
+	{KindClientCancelled, "The client went away before the response ended, or sent a request body that could not be read"},
 	{KindShutdown, "llmtap was shutting down and cut the exchange"},
 	{KindBodyTruncated, "A body was larger than llmtap keeps and was recorded cut"},
 }
