@@ -532,7 +532,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("deflate, gzip", gzipOf(f, zlibOf(f, text)), uint32(1000))
 	f.Add("identity", text, uint32(3))
 	f.Add("gzip", gzipOf(f, text), uint32(3<<16|10)) // a 1-byte copy buffer
-	f.Add("br", brotliOf(f, text), uint32(2<<16|40))  // a 7-byte copy buffer
+	f.Add("br", brotliOf(f, text), uint32(2<<16|40)) // a 7-byte copy buffer
 	f.Fuzz(func(t *testing.T, enc string, body []byte, limit uint32) {
 		const most = 1 << 16
 		lim := int64(limit % most)
