@@ -253,7 +253,15 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Sign
 		logger.Printf("%v", err)
 		return clikit.ExitFailure
 	}
-	tally := &replay.Tally{Next: proxy.LineSink{W: w}}
+	tally := &replay.Tally{}
+	showProgress := c.showProgress(stderr)
+	if showProgress {
+		// Someone watches: read each record's time to first token for
+		// the progress line.
+		tally.Next = proxy.LineSink{W: tally.MeasureTTFT(w)}
+	} else {
+		tally.Next = proxy.LineSink{W: w}
+	}
 	sender, err := replay.NewSender(proxy.Config{
 		Upstream:       c.Target,
 		Sink:           tally,
@@ -315,7 +323,10 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Sign
 	}()
 
 	start := time.Now()
-	progressDone := c.progress(stderr, tally, runner, sched.Total(), start)
+	progressDone := func() {}
+	if showProgress {
+		progressDone = progress(stderr.(*os.File), tally, runner, sched.Total(), start)
+	}
 	runner.Run(stop)
 	ended := make(chan struct{})
 	go func() { runner.Wait(); close(ended) }()
@@ -392,13 +403,16 @@ func (nopCloser) Close() error { return nil }
 // times a second).
 const progressInterval = 100 * time.Millisecond
 
-// progress draws the live status line on stderr while it is a terminal,
-// and returns a function that stops it and clears the line.
-func (c *cli) progress(stderr io.Writer, tally *replay.Tally, runner *replay.Runner, total int, start time.Time) func() {
+// showProgress reports whether to draw the progress line: on a terminal,
+// unless -q.
+func (c *cli) showProgress(stderr io.Writer) bool {
 	f, ok := stderr.(*os.File)
-	if c.Quiet || !ok || !isTerminal(f) {
-		return func() {}
-	}
+	return !c.Quiet && ok && isTerminal(f)
+}
+
+// progress draws the live status line on f and returns a function that
+// stops it and clears the line.
+func progress(f *os.File, tally *replay.Tally, runner *replay.Runner, total int, start time.Time) func() {
 	stop := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {

@@ -1,6 +1,9 @@
 package replay
 
 import (
+	"io"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,3 +45,42 @@ func TestTally(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasureTTFT(t *testing.T) {
+	stream := func(id string, ms int) string {
+		return `{"v":1,"id":"` + id + `","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":1000,"ttfb_ms":5,"method":"POST","path":"/v1/chat/completions",` +
+			`"request":{"headers":{},"body":{"model":"m","stream":true},"body_encoding":"json","body_bytes":27},` +
+			`"response":{"status":200,"headers":{"content-type":"text/event-stream"},"body":"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n","body_encoding":"text","body_bytes":66,` +
+			`"timing":[[0,` + strconv.Itoa(ms) + `]]}}` + "\n"
+	}
+	plain := `{"v":1,"id":"p","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","duration_ms":100,"ttfb_ms":5,"method":"POST","path":"/v1/chat/completions",` +
+		`"request":{"headers":{},"body":{"model":"m"},"body_encoding":"json","body_bytes":11},` +
+		`"response":{"status":200,"headers":{"content-type":"application/json"},"body":{"choices":[{"message":{"content":"hi"}}]},"body_encoding":"json","body_bytes":35}}` + "\n"
+	tl := &Tally{}
+	var got []string
+	w := tl.MeasureTTFT(collect{&got})
+	if _, ok := tl.MedianTTFT(); ok {
+		t.Error("a median before any record")
+	}
+	for _, line := range []string{stream("a", 50), stream("b", 60), plain} {
+		if err := w.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d lines passed on", len(got))
+	}
+	if d, ok := tl.MedianTTFT(); !ok || d < 58800*time.Microsecond || d > 61200*time.Microsecond {
+		t.Errorf("median TTFT %v, want 60ms ± 2%%", d)
+	}
+	if p := tl.Progress(3, 3, 0, time.Second); !strings.Contains(p, "p50 ttft 60ms") {
+		t.Errorf("progress %q", p)
+	}
+}
+
+// collect is a FuncWriter that keeps the lines.
+type collect struct{ lines *[]string }
+
+func (c collect) Write(line []byte) error { *c.lines = append(*c.lines, string(line)); return nil }
+
+func (c collect) WriteFunc(fn func(io.Writer) error) error { return fn(io.Discard) }
