@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
@@ -23,15 +24,34 @@ type Sender struct {
 }
 
 // NewSender returns a Sender for cfg (cfg.Upstream is the target). It sets
-// cfg.Annotate, which adds the replay object to each record.
+// cfg.Annotate, which adds the replay object to each record, and, when
+// cfg.Transport is nil, a transport with larger buffers than llmtap's.
 func NewSender(cfg proxy.Config) (*Sender, error) {
 	cfg.Annotate = annotate
+	if cfg.Transport == nil {
+		cfg.Transport = newTransport(cfg.ConnectTimeout)
+	}
 	tap, err := proxy.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	u, _ := proxy.ParseUpstream(cfg.Upstream) // proxy.New checked it
 	return &Sender{tap: tap, host: u.Host}, nil
+}
+
+// connBuffer is the size of the read and the write buffer of each
+// connection to the target. llmtap's transport keeps them small (1 and
+// 2 KiB) for a thousand slow streams held open; a replay sends and reads
+// many short exchanges, and a typical answer's head and body (over 1 KiB)
+// then take two reads. With 4 KiB they take one, and a thousand
+// connections cost 5 MB more.
+const connBuffer = 4 << 10
+
+// newTransport is proxy.NewTransport with connBuffer-sized buffers.
+func newTransport(connectTimeout time.Duration) *http.Transport {
+	t := proxy.NewTransport(connectTimeout)
+	t.ReadBufferSize, t.WriteBufferSize = connBuffer, connBuffer
+	return t
 }
 
 // Target is the target URL with secrets masked, for display.
@@ -102,6 +122,11 @@ func (s *Sender) Send(ctx context.Context, req *Request, plan Plan) {
 type discard struct{ h http.Header }
 
 var _ http.Flusher = (*discard)(nil)
+
+// EnableFullDuplex says yes at once: nothing is written back while the
+// request body is read. Without it the Tap's call would walk the writer
+// and build a "not supported" error on every send.
+func (d *discard) EnableFullDuplex() error { return nil }
 
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
