@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/llmtap/llmtap/pkg/replay"
 )
 
 func main() {
@@ -51,6 +54,11 @@ func main() {
 
 	ok := true
 	if strings.Contains(*only, "rate") {
+		// The machine's own lateness at this rate, with nothing else to
+		// do: what llmreplay's lag cannot go below.
+		lags := sleepLags(*rate, min(*rateFor, 5*time.Second))
+		fmt.Printf("machine    sleeping to absolute times at %g/s for %v, as llmreplay's clock does: late p50 %.3f ms p99 %.3f ms max %.3f ms (load average %s)\n",
+			*rate, min(*rateFor, 5*time.Second), pct(lags, 50), pct(lags, 99), slices.Max(lags), loadAverage())
 		out := filepath.Join(dir, "rate.jsonl")
 		run(*llmreplay, "-q", "--target", up+"/v1", "--rate", fmt.Sprint(*rate), "--loop", "--duration", rateFor.String(), "-o", out, plain)
 		st := readStats(out)
@@ -267,6 +275,29 @@ func runVegeta(bin, up, dir string, workers int, d time.Duration) (float64, int,
 	}
 	check(json.Unmarshal(out, &rep))
 	return rep.Rate, rep.Requests, rep.Requests - rep.StatusCode["200"], cpu
+}
+
+// sleepLags sleeps to each of rate×d absolute times with llmreplay's
+// clock and returns how late each wake was, in milliseconds.
+func sleepLags(rate float64, d time.Duration) []float64 {
+	n := int(rate * d.Seconds())
+	lags := make([]float64, 0, n)
+	t0 := time.Now()
+	for k := range n {
+		due := t0.Add(time.Duration(float64(k) / rate * float64(time.Second)))
+		_ = replay.SystemClock.SleepUntil(context.Background(), due)
+		lags = append(lags, float64(time.Since(due).Microseconds())/1000)
+	}
+	return lags
+}
+
+// loadAverage is the one-minute load average, as the machine's state.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // rss is the resident set of a process, in bytes.
