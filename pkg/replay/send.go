@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/proxy"
@@ -92,30 +93,40 @@ func annotate(in *http.Request, rec *record.Record) {
 // follows through the Tap's sink. Cancelling ctx with proxy.ErrShutdown as
 // its cause cuts the exchange, recorded with error.kind shutdown.
 func (s *Sender) Send(ctx context.Context, req *Request, plan Plan) {
-	u := &url.URL{RawPath: req.Path, RawQuery: req.Query}
+	ctx = context.WithValue(ctx, sendKey{}, &sent{of: req.Of, plan: plan})
+	// An empty URL parses without error; the request is made with its
+	// context rather than copied by WithContext, and the URL filled in.
+	hr, err := http.NewRequestWithContext(ctx, req.Method, "", nil)
+	if err != nil {
+		// The reader took the method from a record; net/http refuses
+		// only what no server would take either.
+		hr = (&http.Request{Method: req.Method, URL: &url.URL{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
+	}
+	u := hr.URL
+	u.RawPath, u.RawQuery = req.Path, req.Query
 	if p, err := url.PathUnescape(req.Path); err == nil {
 		u.Path = p
 	} else {
 		u.Path = req.Path
 	}
-	var body io.ReadCloser = http.NoBody
+	hr.Header = req.Header // read only: the Tap's proxy sends a copy
+	hr.Host = s.host
 	if len(req.Body) > 0 {
-		body = io.NopCloser(bytes.NewReader(req.Body))
+		hr.Body = io.NopCloser(bytes.NewReader(req.Body))
+		hr.ContentLength = int64(len(req.Body))
+	} else {
+		hr.Body = http.NoBody
 	}
-	ctx = context.WithValue(ctx, sendKey{}, &sent{of: req.Of, plan: plan})
-	hr := (&http.Request{
-		Method:        req.Method,
-		URL:           u,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        req.Header, // read only: the Tap's proxy sends a copy
-		Body:          body,
-		ContentLength: int64(len(req.Body)),
-		Host:          s.host,
-	}).WithContext(ctx)
-	s.tap.ServeHTTP(&discard{h: http.Header{}}, hr)
+	w := discards.Get().(*discard)
+	s.tap.ServeHTTP(w, hr)
+	// The Tap is done with w: nothing of an exchange writes to its
+	// client after ServeHTTP has returned.
+	clear(w.h)
+	discards.Put(w)
 }
+
+// discards pools the response writers of sends, and so their header maps.
+var discards = sync.Pool{New: func() any { return &discard{h: http.Header{}} }}
 
 // discard is the response writer of a send: the answer is captured by the
 // Tap on its way through and needs no other reader.
