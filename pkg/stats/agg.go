@@ -54,8 +54,8 @@ func (k Key) fieldName() string {
 	return string(k)
 }
 
-// value is r's value of key k.
-func (k Key) value(r *Request) string {
+// Value is r's value of key k: "" when r has none.
+func (k Key) Value(r *Request) string {
 	switch k {
 	case ByModel:
 		return r.Model
@@ -190,7 +190,7 @@ type group struct {
 func (a *Aggregator) Add(r *Request) {
 	a.buf = a.buf[:0]
 	for _, k := range a.opts.By {
-		a.buf = append(a.buf, k.value(r)...)
+		a.buf = append(a.buf, k.Value(r)...)
 		a.buf = append(a.buf, 0)
 	}
 	var window time.Time
@@ -203,7 +203,7 @@ func (a *Aggregator) Add(r *Request) {
 		g = &group{window: window, first: math.MaxInt64, last: math.MinInt64,
 			errors: map[string]int64{}, status: map[string]int64{}}
 		for _, k := range a.opts.By {
-			g.keys = append(g.keys, k.value(r))
+			g.keys = append(g.keys, k.Value(r))
 		}
 		for i := range g.metrics {
 			g.metrics[i] = newSummary(a.opts.ExactLimit)

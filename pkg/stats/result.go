@@ -212,3 +212,37 @@ func FromSchedule(r *Request) {
 	r.TTFB += d
 	r.E2EL += d
 }
+
+// KnownField reports whether name is a field a Result can have: one of the
+// fixed fields, errors.KIND, status.CLASS, or a statistic of a latency
+// metric (mean_ttft_ms, p99.9_itl_ms, …). llmstat --fail-on checks its
+// metric names with it.
+func KnownField(name string) bool {
+	switch name {
+	case "completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
+		"cached_input_tokens", "request_throughput", "output_throughput", "total_token_throughput",
+		"peak_output_throughput", "mean_concurrency", "peak_concurrency", "error_rate",
+		"goodput", "goodput_share", "tokens_estimated":
+		return true
+	}
+	if rest, ok := strings.CutPrefix(name, "errors."); ok {
+		return rest != ""
+	}
+	if rest, ok := strings.CutPrefix(name, "status."); ok {
+		return rest != ""
+	}
+	stat, rest, ok := strings.Cut(name, "_")
+	if !ok {
+		return false
+	}
+	metric, ok := strings.CutSuffix(rest, "_ms")
+	if !ok || !slices.Contains(metricNames[:], metric) {
+		return false
+	}
+	switch stat {
+	case "mean", "median", "std", "max":
+		return true
+	}
+	p, err := strconv.ParseFloat(strings.TrimPrefix(stat, "p"), 64)
+	return strings.HasPrefix(stat, "p") && err == nil && p >= 0 && p <= 100
+}
