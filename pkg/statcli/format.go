@@ -59,8 +59,8 @@ func appendResultJSON(b []byte, res *stats.Result) []byte {
 	open := "" // the nested object being written
 	for _, f := range res.Fields {
 		prefix, name, nested := strings.Cut(f.Name, ".")
-		if !nested {
-			prefix, name = "", f.Name
+		if !nested || (prefix != "errors" && prefix != "status") {
+			prefix, name = "", f.Name // p99.9_ttft_ms is not nested
 		}
 		if prefix != open {
 			if open != "" {
