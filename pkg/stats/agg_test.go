@@ -269,3 +269,22 @@ func TestTrackersStaySmall(t *testing.T) {
 		t.Errorf("peak_output_throughput %v, want 10", v)
 	}
 }
+
+// An input whose times repeat (the same records concatenated) folds
+// nothing before the end, but equal events merge: memory stays small and
+// the peak counts every copy.
+func TestTrackersRepeatedTimes(t *testing.T) {
+	a := NewAggregator(Options{By: []Key{ByNone}})
+	for range 20_000 {
+		for j := range 5 {
+			a.Add(req("m", float64(j)*1000, 500))
+		}
+	}
+	g := a.groups[""]
+	if len(g.conc.pending) > 2*flushEvery {
+		t.Errorf("%d pending events", len(g.conc.pending))
+	}
+	if v, _ := a.Results()[0].Get("peak_concurrency"); v != 20_000 {
+		t.Errorf("peak_concurrency %v, want 20000", v)
+	}
+}

@@ -102,7 +102,7 @@ func (a *Aggregator) result(g *group) Result {
 		add("peak_output_throughput", g.tokens.Peak())
 	}
 	add("mean_concurrency", per(g.sumE2EL/1000))
-	count("peak_concurrency", int64(g.conc.Peak()))
+	count("peak_concurrency", g.conc.Peak())
 	add("error_rate", float64(g.failed)/float64(all))
 	if len(a.opts.Goodput) > 0 {
 		add("goodput", per(float64(g.good)))

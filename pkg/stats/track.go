@@ -38,10 +38,10 @@ func (h *horizon) watermark() int64 {
 	return h.latestEnd - h.longest - int64(watermarkSlack)
 }
 
-// concEvent is one request starting (+1) or ending (-1).
+// concEvent is requests starting (delta > 0) or ending (delta < 0) at t.
 type concEvent struct {
 	t     int64
-	delta int8
+	delta int64
 }
 
 // concurrency finds the most requests open at once, with half-open
@@ -49,9 +49,10 @@ type concEvent struct {
 // overlap it.
 type concurrency struct {
 	pending []concEvent
+	next    int   // fold when pending reaches this
 	done    int64 // events before this time have been folded in
-	open    int   // requests open at done
-	peak    int
+	open    int64 // requests open at done
+	peak    int64
 }
 
 func (c *concurrency) add(start, end int64, h *horizon) {
@@ -60,8 +61,12 @@ func (c *concurrency) add(start, end int64, h *horizon) {
 		return
 	}
 	c.pending = append(c.pending, concEvent{start, 1}, concEvent{end, -1})
-	if len(c.pending) >= flushEvery {
+	if len(c.pending) >= max(c.next, flushEvery) {
 		c.fold(h.watermark(), false)
+		// Events the watermark cannot fold yet (an input whose times
+		// repeat) wait for the list to double, so the sorts stay linear
+		// overall.
+		c.next = 2 * len(c.pending)
 	}
 }
 
@@ -70,7 +75,7 @@ func sortEvents(ev []concEvent) {
 		if c := cmp.Compare(a.t, b.t); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.delta, b.delta) // ends before starts
+		return cmp.Compare(a.delta, b.delta) // ends (negative) before starts
 	})
 }
 
@@ -80,22 +85,32 @@ func (c *concurrency) fold(until int64, all bool) {
 	sortEvents(c.pending)
 	i := 0
 	for ; i < len(c.pending) && (all || c.pending[i].t < until); i++ {
-		c.open += int(c.pending[i].delta)
+		c.open += c.pending[i].delta
 		c.peak = max(c.peak, c.open)
 	}
 	if i > 0 {
 		c.done = max(c.done, c.pending[i-1].t)
 	}
-	c.pending = append(c.pending[:0], c.pending[i:]...)
+	// Merge what is left that happens at the same time in the same
+	// direction: same answer, less memory.
+	rest := c.pending[:0]
+	for _, e := range c.pending[i:] {
+		if n := len(rest); n > 0 && rest[n-1].t == e.t && (rest[n-1].delta > 0) == (e.delta > 0) {
+			rest[n-1].delta += e.delta
+			continue
+		}
+		rest = append(rest, e)
+	}
+	c.pending = rest
 }
 
 // Peak returns the peak so far without changing the tracker.
-func (c *concurrency) Peak() int {
+func (c *concurrency) Peak() int64 {
 	ev := slices.Clone(c.pending)
 	sortEvents(ev)
 	open, peak := c.open, c.peak
 	for _, e := range ev {
-		open += int(e.delta)
+		open += e.delta
 		peak = max(peak, open)
 	}
 	return peak
@@ -105,6 +120,7 @@ func (c *concurrency) Peak() int {
 // keeps the largest sum.
 type buckets struct {
 	sums map[int64]float64
+	next int   // fold when sums reaches this many seconds
 	done int64 // seconds before this one have been folded in
 	peak float64
 }
@@ -115,7 +131,7 @@ func (b *buckets) add(t int64, tokens float64, h *horizon) {
 	}
 	sec := max(floorDiv(t, int64(time.Second)), b.done)
 	b.sums[sec] += tokens
-	if len(b.sums) >= flushEvery {
+	if len(b.sums) >= max(b.next, flushEvery) {
 		w := floorDiv(h.watermark(), int64(time.Second))
 		for s, v := range b.sums {
 			if s < w {
@@ -124,6 +140,7 @@ func (b *buckets) add(t int64, tokens float64, h *horizon) {
 			}
 		}
 		b.done = max(b.done, w)
+		b.next = 2 * len(b.sums)
 	}
 }
 
