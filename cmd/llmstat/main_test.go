@@ -162,7 +162,7 @@ func TestPlot(t *testing.T) {
 			if !strings.HasPrefix(s, "<?xml") || !strings.Contains(s, "<svg") || !strings.HasSuffix(strings.TrimSpace(s), "</svg>") {
 				t.Errorf("not an SVG: %.200s", s)
 			}
-			for _, want := range []string{"End-to-end latency", "CDF of time to first token", "p99 per window"} {
+			for _, want := range []string{"End-to-end latency", "CDF of time to first token", "p50 and p99 (dashed) per"} {
 				if !strings.Contains(s, want) {
 					t.Errorf("SVG lacks %q", want)
 				}

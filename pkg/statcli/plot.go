@@ -203,10 +203,11 @@ func (p *plotState) save(path string) error {
 	}
 	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.label, b.label) })
 
+	every := fmt.Sprintf("dots: completed requests; lines: p50 and p99 (dashed) per %s window", iv)
 	top := []*plot.Plot{
-		overTime("Time to first token (completed requests)", "TTFT (ms)", all,
+		overTime("Time to first token\n"+every, "TTFT (ms)", all,
 			func(s *series) (plotter.XYs, plotter.XYs, plotter.XYs) { return s.ttft, s.p50ttft, s.p99ttft }),
-		overTime("End-to-end latency (completed requests)", "latency (ms)", all,
+		overTime("End-to-end latency\n"+every, "latency (ms)", all,
 			func(s *series) (plotter.XYs, plotter.XYs, plotter.XYs) { return s.e2el, s.p50e2el, s.p99e2el }),
 	}
 	bottom := []*plot.Plot{
@@ -276,7 +277,7 @@ func overTime(title, ylabel string, all []*series, pick func(*series) (plotter.X
 				ln.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 			}
 			pl.Add(ln)
-			pl.Legend.Add(s.label+" "+l.name+" per window", ln)
+			pl.Legend.Add(s.label+" "+l.name, ln)
 		}
 	}
 	pl.Y.Min = 0
