@@ -77,7 +77,7 @@ func TestRun(t *testing.T) {
 		{name: "percentiles", args: []string{"--json", "--percentiles", "25,99.9", base}, stdout: []string{`"p25_e2el_ms":102.25`, `"p99.9_e2el_ms":108.991`}},
 		{name: "csv", args: []string{"--csv", "--by", "path", base}, stdout: []string{"path,completed,failed,duration_s", "\n/v1/chat/completions,10,0,"}, exactLines: 2},
 		{name: "bad line", args: []string{"--json", "--by", "status", mixed}, code: 1,
-			stderr: []string{"mixed.jsonl:2: "}, stdout: []string{`"status_code":200`, `"status_code":500`, `"status_code":""`, `"errors":{"upstream_unreachable":1}`}, exactLines: 3},
+			stderr: []string{"mixed.jsonl:2: "}, stdout: []string{`"status_code":200`, `"status_code":500`, `"status_code":null`, `"errors":{"upstream_unreachable":1}`}, exactLines: 3},
 		{name: "empty", args: []string{empty}, stderr: []string{"no records"}, noStdout: true},
 		{name: "empty json", args: []string{"--json"}, stdin: "\n", stderr: []string{"no records"}, noStdout: true},
 		{name: "unreadable", args: []string{filepath.Join(dir, "missing.jsonl")}, code: 2, stderr: []string{"missing.jsonl"}, noStdout: true},

@@ -46,9 +46,12 @@ func appendResultJSON(b []byte, res *stats.Result) []byte {
 	}
 	for _, k := range res.Keys {
 		key(k.Name)
-		if k.Name == "status_code" && k.Value != "" {
+		switch {
+		case k.Name == "status_code" && k.Value == "":
+			b = append(b, "null"...) // no response: no status
+		case k.Name == "status_code":
 			b = append(b, k.Value...)
-		} else {
+		default:
 			b = appendString(b, k.Value)
 		}
 	}
