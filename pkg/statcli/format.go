@@ -22,7 +22,13 @@ func (r *runner) write(results []stats.Result) {
 			r.out.Write(appendResultJSON(nil, &results[i]))
 		}
 	case CSV:
-		writeResultsCSV(r.out, results)
+		if r.csvCols == nil {
+			r.csvCols = csvColumns(r.agg, results)
+			cw := csv.NewWriter(r.out)
+			cw.Write(r.csvCols)
+			cw.Flush()
+		}
+		writeResultsCSV(r.out, r.csvCols, results)
 	default:
 		for i := range results {
 			writeText(r.out, &results[i])
@@ -130,37 +136,34 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// csvColumns is the union of the results' columns: keys, window_start,
-// then the fields in the order they first appear.
-func csvColumns(results []stats.Result) []string {
-	var cols []string
-	seen := map[string]bool{}
-	addCol := func(c string) {
-		if !seen[c] {
-			seen[c] = true
-			cols = append(cols, c)
-		}
+// csvColumns is the CSV header: the keys, window_start with windows, and
+// every field a result can have (a fixed list, so that windows written
+// as they close share one header), plus any error kind outside that list
+// that the first results hold.
+func csvColumns(agg *stats.Aggregator, results []stats.Result) []string {
+	cols := agg.KeyNames()
+	if agg.Options().Interval > 0 {
+		cols = append(cols, "window_start")
 	}
-	for _, res := range results {
-		for _, k := range res.Keys {
-			addCol(k.Name)
-		}
-		if !res.Window.IsZero() {
-			addCol("window_start")
-		}
+	fixed := agg.Columns()
+	known := map[string]bool{}
+	for _, c := range fixed {
+		known[c] = true
 	}
+	var extra []string
 	for _, res := range results {
 		for _, f := range res.Fields {
-			addCol(f.Name)
+			if !known[f.Name] {
+				known[f.Name] = true
+				extra = append(extra, f.Name)
+			}
 		}
 	}
-	return cols
+	return append(append(cols, fixed...), extra...)
 }
 
-func writeResultsCSV(w io.Writer, results []stats.Result) {
-	cols := csvColumns(results)
+func writeResultsCSV(w io.Writer, cols []string, results []stats.Result) {
 	cw := csv.NewWriter(w)
-	cw.Write(cols)
 	for i := range results {
 		res := &results[i]
 		vals := map[string]string{}

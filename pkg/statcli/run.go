@@ -74,6 +74,9 @@ type runner struct {
 	out      *bufio.Writer
 	writeErr error
 	skipped  bool
+	agg      *stats.Aggregator
+	csvCols  []string       // the CSV header, once written
+	written  []stats.Result // closed windows written, kept for --plot only
 }
 
 // errUnreadable is a file that cannot be opened or read: exit status 2.
@@ -92,6 +95,7 @@ func (r *runner) run() int {
 		}
 	}
 	agg := stats.NewAggregator(r.opts.Stats)
+	r.agg = agg
 	var plot *plotState
 	if r.opts.Plot != "" {
 		plot = newPlotState(r.opts)
@@ -112,6 +116,14 @@ func (r *runner) run() int {
 		} else {
 			mu.Lock()
 			agg.Add(q)
+			// Windows that can no longer change are written at once and
+			// forgotten.
+			if closed := agg.TakeClosed(); len(closed) > 0 {
+				r.write(closed)
+				if plot != nil {
+					r.written = append(r.written, closed...)
+				}
+			}
 			mu.Unlock()
 		}
 		if plot != nil {
@@ -143,7 +155,7 @@ func (r *runner) run() int {
 			r.write(results)
 		}
 		if plot != nil {
-			plot.results = results
+			plot.results = append(r.written, results...)
 		}
 	}
 	if plot != nil {

@@ -138,6 +138,15 @@ type Aggregator struct {
 	opts   Options
 	groups map[string]*group
 	buf    []byte
+	n      int64
+
+	// With windows: a window whose end is past the watermark can get no
+	// more requests (see horizon); it is closed, its result kept in closed
+	// until taken, and its samples freed, so memory follows the open
+	// windows, not the input.
+	hz        horizon
+	closed    []Result
+	nextClose int64 // earliest end of an open window, ns
 }
 
 // NewAggregator returns an empty Aggregator.
@@ -149,20 +158,14 @@ func NewAggregator(opts Options) *Aggregator {
 		opts.ExactLimit = DefaultExactLimit
 	}
 	opts.By = slices.DeleteFunc(slices.Clone(opts.By), func(k Key) bool { return k == ByNone })
-	return &Aggregator{opts: opts, groups: make(map[string]*group)}
+	return &Aggregator{opts: opts, groups: make(map[string]*group), nextClose: math.MaxInt64}
 }
 
 // Options returns the options in effect (with defaults filled in).
 func (a *Aggregator) Options() Options { return a.opts }
 
 // Len is the number of requests added.
-func (a *Aggregator) Len() int64 {
-	var n int64
-	for _, g := range a.groups {
-		n += g.completed + g.failed
-	}
-	return n
-}
+func (a *Aggregator) Len() int64 { return a.n }
 
 // group is the running state of one group (or one window of a group).
 type group struct {
@@ -182,6 +185,8 @@ type group struct {
 	status    map[string]int64
 	metrics   [nMetrics]*Summary
 	hz        horizon
+	lastStart int64
+	lastEnd   int64
 	conc      concurrency
 	tokens    buckets
 }
@@ -209,9 +214,51 @@ func (a *Aggregator) Add(r *Request) {
 			g.metrics[i] = newSummary(a.opts.ExactLimit)
 		}
 		a.groups[string(a.buf)] = g
+		if a.opts.Interval > 0 {
+			a.nextClose = min(a.nextClose, window.Add(a.opts.Interval).UnixNano())
+		}
 	}
 	g.add(r, a.opts.Goodput)
+	a.n++
+	if a.opts.Interval > 0 {
+		a.hz.see(g.lastSeen())
+		if a.hz.watermark() >= a.nextClose {
+			a.closeWindows()
+		}
+	}
 }
+
+// closeWindows closes every window that ended before the watermark.
+func (a *Aggregator) closeWindows() {
+	w := a.hz.watermark()
+	a.nextClose = math.MaxInt64
+	var done []Result
+	for k, g := range a.groups {
+		end := g.window.Add(a.opts.Interval).UnixNano()
+		if end > w {
+			a.nextClose = min(a.nextClose, end)
+			continue
+		}
+		done = append(done, a.result(g))
+		delete(a.groups, k)
+	}
+	a.sort(done)
+	a.closed = append(a.closed, done...)
+}
+
+// TakeClosed returns the results of the windows closed since the last call
+// (none without Interval), in window order, and forgets them: a window
+// closes once no request can fall in it any more (requests arrive in the
+// order they ended; see the package's trackers). Results does not report
+// them again.
+func (a *Aggregator) TakeClosed() []Result {
+	c := a.closed
+	a.closed = nil
+	return c
+}
+
+// lastSeen returns the start and end of the request added last.
+func (g *group) lastSeen() (start, end int64) { return g.lastStart, g.lastEnd }
 
 func (g *group) add(r *Request, goal Goodput) {
 	start := r.Start.UnixNano()
@@ -220,6 +267,7 @@ func (g *group) add(r *Request, goal Goodput) {
 		e2el = 0
 	}
 	end := start + int64(e2el*float64(time.Millisecond))
+	g.lastStart, g.lastEnd = start, end
 	g.first, g.last = min(g.first, start), max(g.last, end)
 	g.sumE2EL += e2el
 	g.hz.see(start, end)
@@ -290,20 +338,28 @@ func statusClass(status int) string {
 	return strconv.Itoa(status/100) + "xx"
 }
 
-// Results reports every group (and window), sorted by key values, then
-// window start.
+// Results reports every group, sorted by key values; with windows, every
+// window not yet taken with TakeClosed, sorted by window start, then key
+// values.
 func (a *Aggregator) Results() []Result {
-	out := make([]Result, 0, len(a.groups))
+	out := slices.Clone(a.closed)
 	for _, g := range a.groups {
 		out = append(out, a.result(g))
 	}
-	slices.SortFunc(out, func(x, y Result) int {
+	a.sort(out)
+	return out
+}
+
+func (a *Aggregator) sort(rs []Result) {
+	slices.SortFunc(rs, func(x, y Result) int {
+		if c := x.Window.Compare(y.Window); c != 0 {
+			return c
+		}
 		for i := range x.Keys {
 			if c := cmp.Compare(x.Keys[i].Value, y.Keys[i].Value); c != 0 {
 				return c
 			}
 		}
-		return x.Window.Compare(y.Window)
+		return 0
 	})
-	return out
 }

@@ -188,7 +188,7 @@ func TestAggregateWindowsAndKeys(t *testing.T) {
 	for _, r := range a.Results() {
 		got = append(got, r.Label()+" "+r.Window.Format("05.000"))
 	}
-	want := []string{"status_code=- 01.000", "status_code=200 00.000", "status_code=500 00.000"}
+	want := []string{"status_code=200 00.000", "status_code=500 00.000", "status_code=- 01.000"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -286,5 +286,40 @@ func TestTrackersRepeatedTimes(t *testing.T) {
 	}
 	if v, _ := a.Results()[0].Get("peak_concurrency"); v != 20_000 {
 		t.Errorf("peak_concurrency %v, want 20000", v)
+	}
+}
+
+// Windows close as the input moves past them: their results come out in
+// order, their samples are freed, and every request is counted once.
+func TestWindowsClose(t *testing.T) {
+	a := NewAggregator(Options{By: []Key{ByModel}, Interval: time.Second})
+	var got []Result
+	const n = 20_000
+	for i := range n { // 10 requests a second for 2000 s, two models
+		r := req([]string{"a", "b"}[i%2], float64(i)*100, 50)
+		r.TTFT = 10
+		a.Add(r)
+		got = append(got, a.TakeClosed()...)
+		if len(a.groups) > 2*70 {
+			t.Fatalf("%d open windows after %d requests", len(a.groups), i)
+		}
+	}
+	if len(got) < 2*1900 {
+		t.Fatalf("only %d windows closed", len(got))
+	}
+	got = append(got, a.Results()...)
+	if len(got) != 2*2000 {
+		t.Fatalf("%d windows, want 4000", len(got))
+	}
+	var total float64
+	for i, r := range got {
+		if i > 0 && r.Window.Before(got[i-1].Window) {
+			t.Fatalf("window %v after %v", r.Window, got[i-1].Window)
+		}
+		c, _ := r.Get("completed")
+		total += c
+	}
+	if total != n {
+		t.Errorf("%v requests counted, want %d", total, n)
 	}
 }

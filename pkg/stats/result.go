@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/llmtap/llmtap/pkg/record"
 )
 
 // KeyValue is one group key and its value in a Result.
@@ -245,4 +247,47 @@ func KnownField(name string) bool {
 	}
 	p, err := strconv.ParseFloat(strings.TrimPrefix(stat, "p"), 64)
 	return strings.HasPrefix(stat, "p") && err == nil && p >= 0 && p <= 100
+}
+
+// statusClasses are the status classes a Result counts, in output order.
+var statusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "none"}
+
+// Columns lists the fields a Result of a can have, in output order, for a
+// fixed CSV header: every error kind a record can carry and every status
+// class, whether or not they occur, then every statistic of every metric.
+// Keys and window_start are not included. A Result may also hold error
+// kinds this version does not know; they are not in the list.
+func (a *Aggregator) Columns() []string {
+	cols := []string{"completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
+		"cached_input_tokens", "request_throughput", "output_throughput", "total_token_throughput",
+		"peak_output_throughput", "mean_concurrency", "peak_concurrency", "error_rate"}
+	if len(a.opts.Goodput) > 0 {
+		cols = append(cols, "goodput", "goodput_share")
+	}
+	cols = append(cols, "tokens_estimated")
+	for _, k := range []string{record.KindBodyTruncated, record.KindClientCancelled, record.KindShutdown,
+		record.KindUpstreamAborted, record.KindUpstreamTimeout, record.KindUpstreamUnreachable} {
+		cols = append(cols, "errors."+k)
+	}
+	for _, c := range statusClasses {
+		cols = append(cols, "status."+c)
+	}
+	for m := range nMetrics {
+		name := Metric(m).String()
+		cols = append(cols, "mean_"+name+"_ms", "median_"+name+"_ms", "std_"+name+"_ms")
+		for _, p := range a.opts.Percentiles {
+			cols = append(cols, PercentileKey(p)+"_"+name+"_ms")
+		}
+		cols = append(cols, "max_"+name+"_ms")
+	}
+	return cols
+}
+
+// KeyNames are the names of the group keys in output, in order.
+func (a *Aggregator) KeyNames() []string {
+	var names []string
+	for _, k := range a.opts.By {
+		names = append(names, k.fieldName())
+	}
+	return names
 }
