@@ -99,7 +99,7 @@ func TestRun(t *testing.T) {
 		{name: "baseline drop", args: []string{"--baseline", slower, "--fail-on", "request_throughput<-5%", base}, noStderr: true},
 		{name: "baseline json", args: []string{"--json", "--by", "path", "--baseline", base, same},
 			stdout: []string{`{"path":"/v1/chat/completions","metric":"max_e2el_ms","baseline":109,"now":110,"change":1,"change_pct":0.917431}`}},
-		{name: "baseline metric nowhere", args: []string{"--baseline", base, "--fail-on", "p99_ttft_ms>+10%", same}, code: 1, stderr: []string{"could not be checked"}},
+		{name: "baseline metric nowhere", args: []string{"--baseline", base, "--fail-on", "p99_lag_ms>+10%", same}, code: 1, stderr: []string{"could not be checked"}},
 		{name: "baseline other group", args: []string{"--baseline", base, "--by", "status", mixed}, code: 1, stderr: []string{"status_code=500: not in the baseline"}},
 	}
 	for _, tt := range tests {

@@ -295,8 +295,10 @@ func cdf(title, xlabel string, all []*series, pick func(*series) []float64) *plo
 	pl.Title.Text = title
 	pl.X.Label.Text = xlabel
 	pl.Y.Label.Text = "fraction of samples ≤ x"
-	pl.Legend.Top = true
+	// Bottom right: a CDF climbs to 1 on the left and stays there.
+	pl.Legend.Top = false
 	pl.Legend.Left = false
+	pl.Legend.YOffs = vg.Points(8)
 	pl.Y.Min, pl.Y.Max = 0, 1
 	for i, s := range all {
 		v := slices.Clone(pick(s))
