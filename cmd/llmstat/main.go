@@ -46,19 +46,19 @@ type cli struct {
 
 	Files []string `arg:"" optional:"" placeholder:"FILE" help:"JSONL files of llmtap records, read in order; - or none reads stdin."`
 
-	By           string        `group:"Groups" default:"model" placeholder:"KEY[,KEY]" help:"Group by model, path, status, upstream, client, error, api, or none (one group)."`
+	By           string        `group:"Groups" default:"model" placeholder:"KEY[,KEY]" help:"Group by model, path, status, upstream, client, error, api, or none (one group). Default: ${default}."`
 	Interval     time.Duration `group:"Groups" placeholder:"D" help:"One result per group per time window of this length (10s, 1m), by request start."`
-	Percentiles  string        `group:"Metrics" default:"50,90,99" placeholder:"P[,P]" help:"Percentiles to report for each latency metric."`
+	Percentiles  string        `group:"Metrics" default:"50,90,99" placeholder:"P[,P]" help:"Percentiles to report for each latency metric. Default: ${default}."`
 	Goodput      string        `group:"Metrics" placeholder:"NAME:MS[,NAME:MS]" help:"Targets of a good request, vLLM's syntax: ttft:200,tpot:50,e2el:2000 (milliseconds); adds goodput and goodput_share."`
 	FromSchedule bool          `group:"Metrics" help:"For replayed records, measure latency, TTFT, TTFO and TTFB from when each request was scheduled, not sent (wrk2's correction)."`
 
 	JSON  bool          `group:"Output" xor:"format" help:"JSON lines: one object per group or window (or per exchange with --rows)."`
 	CSV   bool          `group:"Output" xor:"format" help:"CSV with a header line."`
 	Rows  bool          `group:"Output" help:"No aggregation: one line per exchange (JSON lines, or CSV with --csv)."`
-	Plot  string        `group:"Output" placeholder:"FILE" type:"path" help:"Also draw TTFT and latency over time and the CDFs of TTFT, TPOT and ITL to FILE (.svg or .png)."`
+	Plot  string        `group:"Output" placeholder:"FILE" help:"Also draw TTFT and latency over time and the CDFs of TTFT, TPOT and ITL to FILE (.svg or .png). It keeps the points it draws: up to 50,000 per series, a uniform sample past that."`
 	Every time.Duration `group:"Output" placeholder:"D" help:"While reading, print the results so far every D (for tail -f or a live pipe); the final results at the end."`
 
-	Baseline []string `group:"Comparison" placeholder:"FILE" type:"path" help:"Compare with the records in FILE (repeatable): baseline, now and change for every metric of every group."`
+	Baseline []string `group:"Comparison" placeholder:"FILE" help:"Compare with the records in FILE (repeatable): baseline, now and change for every metric of every group."`
 	FailOn   []string `group:"Comparison" sep:"none" placeholder:"'METRIC OP CHANGE'" help:"With --baseline, exit 1 when a change crosses this (repeatable): 'p99_ttft_ms>+10%', 'error_rate>+0.005', 'output_throughput<-5%'."`
 
 	parsed statcli.Options

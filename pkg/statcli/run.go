@@ -202,6 +202,9 @@ func (r *runner) every(mu *sync.Mutex, agg *stats.Aggregator) func() {
 			case <-tick:
 				mu.Lock()
 				if agg.Len() > 0 && r.writeErr == nil {
+					if r.opts.Format == Text {
+						fmt.Fprintf(r.out, "--- after %d records ---\n", agg.Len())
+					}
 					r.write(agg.Results())
 					if err := r.out.Flush(); err != nil {
 						r.writeErr = err
