@@ -323,3 +323,21 @@ func TestWindowsClose(t *testing.T) {
 		t.Errorf("%v requests counted, want %d", total, n)
 	}
 }
+
+func BenchmarkAggregatorAdd(b *testing.B) {
+	a := NewAggregator(Options{By: []Key{ByModel}})
+	rs := make([]*Request, 1000)
+	for i := range rs {
+		r := req([]string{"a", "b", "c"}[i%3], float64(i)*10, 300)
+		r.TTFT, r.TTFO, r.TTFB, r.TPOT = 50, 50, 40, 10
+		r.ITL = []float64{10, 11, 9, 10, 12, 10, 10, 9, 10, 11}
+		r.InputTokens, r.OutputTokens = 100, 11
+		rs[i] = r
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := rs[i%len(rs)]
+		r.Start = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		a.Add(r)
+	}
+}
