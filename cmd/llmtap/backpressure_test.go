@@ -17,13 +17,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/pkg/jsonl"
 )
 
 // The bounded stages that hold records while the output's reader stalls
 // (BENCHMARKS.md, "Back-pressure: output on a slow pipe"), besides the pipe
 // and the writer's buffer.
 const (
-	recordQueue    = 4096 // pkg/jsonl: Options.Queue's default
+	recordQueue    = jsonl.DefaultQueue
 	pendingRecords = 1024 // pkg/proxy: maxPendingRecords
 	writerBuffer   = 64 << 10
 )

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmtap/llmtap/internal/clitest"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
@@ -40,15 +41,21 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	clitest.Main(e2eMain{m}, "llmtap", main)
+}
+
+// e2eMain runs the tests with a directory for the binary they build.
+type e2eMain struct{ m *testing.M }
+
+func (e e2eMain) Run() int {
 	dir, err := os.MkdirTemp("", "llmtap-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	defer os.RemoveAll(dir)
+	return e.m.Run()
 }
 
 // binary builds llmtap once for all the end-to-end tests and returns its

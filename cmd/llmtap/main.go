@@ -40,7 +40,8 @@ arrives, and writes one JSON line per exchange (schema: docs/record.md) to --out
   llmtap --upstream https://api.openai.com/v1 | tee raw.jsonl | llmmd > chat.md
 
 Signals: SIGINT/SIGTERM stop accepting, let in-flight exchanges finish for --grace,
-write every record and exit 0. SIGHUP reopens --output (log rotation).
+write every record and exit 0. SIGHUP reopens --output, or the --log-dir files
+(log rotation).
 Exit status: 0 after a clean shutdown, 1 on a runtime failure (such as a failed write
 to the output), 2 on bad flags.`
 
@@ -114,14 +115,17 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		return fail("%v", err)
 	}
 	var sink proxy.Sink = proxy.LineSink{W: w}
-	var md *transcript
+	var md *jsonl.Writer // the --log-dir transcript
+	var mdPath string
+	var mdFailed <-chan error // nil, never ready, without a transcript
 	if c.LogDir != "" {
-		mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
-		if md, err = newTranscript(mdPath); err != nil {
+		mdPath = strings.TrimSuffix(output, ".jsonl") + ".md"
+		if md, err = newTranscript(mdPath, logger, c.Fsync); err != nil {
 			_ = w.Close()
 			return fail("%v", err)
 		}
 		sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
+		mdFailed = md.Failed()
 	}
 	closeOutputs := func() error {
 		var mdErr error
@@ -166,7 +170,7 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	logger.Printf("listening on http://%s", ln.Addr())
 	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), output)
 	if md != nil {
-		logger.Printf("writing the Markdown transcript to %s", md.path)
+		logger.Printf("writing the Markdown transcript to %s", mdPath)
 	}
 
 	status := clikit.ExitOK
@@ -175,7 +179,7 @@ loop:
 		select {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				if err := w.Reopen(); err != nil {
+				if err := reopen(w, md); err != nil {
 					logger.Printf("%v", err)
 					status = clikit.ExitFailure
 					break loop
@@ -186,6 +190,10 @@ loop:
 			break loop
 		case err := <-w.Failed():
 			logger.Printf("%v; stopping", err)
+			status = clikit.ExitFailure
+			break loop
+		case err := <-mdFailed:
+			logger.Printf("transcript %s: %v; stopping", mdPath, err)
 			status = clikit.ExitFailure
 			break loop
 		case err := <-served:
