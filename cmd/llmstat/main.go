@@ -139,6 +139,7 @@ func (c *cli) Validate() error {
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 func main() {
+	clikit.CatchBrokenPipe()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -7,19 +7,16 @@ package statcli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/record"
+	"github.com/llmtap/llmtap/pkg/records"
 	"github.com/llmtap/llmtap/pkg/stats"
-	"github.com/valyala/fastjson"
 )
 
 // Format is how results are written.
@@ -59,9 +56,7 @@ func Run(opts Options, stdin io.Reader, stdout, stderr io.Writer) int {
 		r.writeErr = err
 	}
 	if r.writeErr != nil {
-		if !isBrokenPipe(r.writeErr) {
-			fmt.Fprintf(stderr, "llmstat: write: %v\n", r.writeErr)
-		}
+		clikit.WriteFailed(stderr, "llmstat", r.writeErr)
 		return clikit.ExitFailure
 	}
 	return status
@@ -74,15 +69,12 @@ type runner struct {
 	out      *bufio.Writer
 	writeErr error
 	skipped  bool
-	agg      *stats.Aggregator
-	csvCols  []string       // the CSV header, once written
-	written  []stats.Result // closed windows written, kept for --plot only
+	// badInputs: an input could not be read (reported by the loop).
+	badInputs bool
+	agg       *stats.Aggregator
+	csvCols   []string       // the CSV header, once written
+	written   []stats.Result // closed windows written, kept for --plot only
 }
-
-// errUnreadable is a file that cannot be opened or read: exit status 2.
-type errUnreadable struct{ err error }
-
-func (e errUnreadable) Error() string { return e.err.Error() }
 
 func (r *runner) run() int {
 	var base *stats.Aggregator
@@ -92,6 +84,9 @@ func (r *runner) run() int {
 		base = stats.NewAggregator(bopts)
 		if err := r.read(r.opts.Baselines, func(q *stats.Request) { base.Add(q) }); err != nil {
 			return r.fail(err)
+		}
+		if r.badInputs {
+			return clikit.ExitUsage // a comparison with part of the baseline misleads
 		}
 	}
 	agg := stats.NewAggregator(r.opts.Stats)
@@ -138,7 +133,10 @@ func (r *runner) run() int {
 		return clikit.ExitFailure
 	}
 	status := clikit.ExitOK
-	if r.skipped {
+	switch {
+	case r.badInputs:
+		status = clikit.ExitUsage
+	case r.skipped:
 		status = clikit.ExitFailure
 	}
 	if n == 0 {
@@ -149,7 +147,7 @@ func (r *runner) run() int {
 		results := agg.Results()
 		if base != nil {
 			if r.compare(base.Results(), results) {
-				status = clikit.ExitFailure
+				status = max(status, clikit.ExitFailure)
 			}
 		} else {
 			r.write(results)
@@ -161,7 +159,7 @@ func (r *runner) run() int {
 	if plot != nil {
 		if err := plot.save(r.opts.Plot); err != nil {
 			fmt.Fprintf(r.stderr, "llmstat: --plot: %v\n", err)
-			status = clikit.ExitFailure
+			status = max(status, clikit.ExitFailure)
 		}
 	}
 	return status
@@ -170,10 +168,6 @@ func (r *runner) run() int {
 // fail reports err and returns the exit status for it.
 func (r *runner) fail(err error) int {
 	fmt.Fprintf(r.stderr, "llmstat: %v\n", err)
-	var u errUnreadable
-	if errors.As(err, &u) {
-		return clikit.ExitUsage
-	}
 	return clikit.ExitFailure
 }
 
@@ -221,74 +215,27 @@ func (r *runner) every(mu *sync.Mutex, agg *stats.Aggregator) func() {
 	}
 }
 
-// read reads the records of every file in order (stdin for "-" or none),
-// calling fn with each; a bad line is reported with its FILE:LINE and
-// skipped.
+// read reads the records of every file in order (stdin for "-" or none)
+// with the shared records loop, calling fn with each; a bad line is
+// reported with its FILE:LINE and skipped. An input that cannot be read is
+// reported and left out; it makes the exit status 2.
 func (r *runner) read(files []string, fn func(*stats.Request)) error {
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
 	x := stats.NewExtractor()
 	var q stats.Request
-	for _, name := range files {
-		var in io.Reader = r.stdin
-		var f *os.File
-		if name != "-" {
-			var err error
-			if f, err = os.Open(name); err != nil {
-				return errUnreadable{err}
-			}
-			in = f
+	s := records.Scanner{Scanner: jsonl.Scanner{Prog: "llmstat", Stdin: r.stdin, Stderr: r.stderr}}
+	err := s.Scan(files, func(_ *jsonl.Reader, v record.View) error {
+		x.Extract(v, &q)
+		if r.opts.FromSchedule {
+			stats.FromSchedule(&q)
 		}
-		err := eachRecord(in, name, r.stderr, func(v record.View) {
-			x.Extract(v, &q)
-			if r.opts.FromSchedule {
-				stats.FromSchedule(&q)
-			}
-			fn(&q)
-		}, &r.skipped)
-		if f != nil {
-			f.Close()
-		}
-		if err != nil {
-			return errUnreadable{err}
-		}
+		fn(&q)
+		return nil
+	})
+	if s.Warned() > 0 {
+		r.skipped = true
 	}
-	return nil
-}
-
-// eachRecord calls fn with each record of in, warning on stderr with
-// NAME:LINE about a line that is not a record, and setting *skipped.
-func eachRecord(in io.Reader, name string, stderr io.Writer, fn func(record.View), skipped *bool) error {
-	rd := jsonl.NewReader(in, name)
-	var p fastjson.Parser
-	for {
-		line, err := rd.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if jsonl.Blank(line) {
-			continue
-		}
-		v, err := record.ParseLine(&p, line)
-		if err != nil {
-			reason := err.Error()
-			if rd.Unterminated() {
-				reason = "truncated last line (no newline at the end): " + reason
-			}
-			fmt.Fprintf(stderr, "llmstat: %s: %s\n", rd.Pos(), reason)
-			*skipped = true
-			continue
-		}
-		fn(v)
+	if s.BadInputs() > 0 {
+		r.badInputs = true
 	}
-}
-
-// isBrokenPipe reports a reader of stdout that went away (llmstat | head):
-// not worth a message.
-func isBrokenPipe(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
+	return err
 }
