@@ -140,6 +140,9 @@ func TestEndToEndTiming(t *testing.T) {
 		}
 		near("client's vs llmstat's TTFT", num(row, "ttft_ms"), c.ttft)
 		near("client's vs llmstat's mean ITL", num(row, "itl_mean_ms"), sum/float64(len(c.itl)))
+		// One token per text event here, so the client's TPOT is its
+		// first-to-last text time over the gaps.
+		near("client's vs llmstat's TPOT", num(row, "tpot_ms"), sum/float64(len(c.itl)))
 		if n := num(row, "itl_count"); int(n) != len(c.itl) {
 			t.Errorf("itl_count %v, client saw %d gaps", n, len(c.itl))
 		}
