@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/filter"
 	"github.com/llmtap/llmtap/pkg/jsonl"
+	"github.com/llmtap/llmtap/pkg/record"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -58,7 +58,7 @@ type cli struct {
 	Status    []string   `sep:"none" placeholder:"EXPR" group:"Filters" help:"The upstream's status: 200, 4xx, >=400, <500, !=200, !=2xx. A record without a response never matches."`
 	Error     errorFlag  `placeholder:"KIND" group:"Filters" help:"Exchanges that failed (error.kind set); --error=KIND for one kind: upstream_unreachable, upstream_timeout, upstream_aborted, client_cancelled, shutdown, body_truncated, or a glob (upstream_*). '--error KIND' with a space works for those kinds. HTTP error statuses: --status."`
 	OK        bool       `name:"ok" group:"Filters" help:"Exchanges that completed: a 2xx response and no error."`
-	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream response, or a request with \"stream\": true that got none); --no-stream for the others."`
+	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream or NDJSON response, as docs/record.md defines it); --no-stream for the others. A request that asked for a stream and got no response: --where request.body.stream=true."`
 	Tool      []string   `sep:"none" placeholder:"NAME" group:"Filters" help:"A tool called in the response (any provider). Globs: * ? [a-z]."`
 	InRequest bool       `group:"Filters" help:"With --tool: also match calls (and tool results) in the request's history."`
 	Slower    []string   `sep:"none" placeholder:"DURATION" group:"Filters" help:"Total duration above DURATION (250ms, 2s, 1m)."`
@@ -165,7 +165,7 @@ func (e *errorFlag) Decode(ctx *kong.DecodeContext) error {
 	case t.Type == kong.FlagValueToken:
 		ctx.Scan.Pop()
 		*e = append(*e, fmt.Sprint(t.Value))
-	case t.Type == kong.UntypedToken && slices.Contains(filter.ErrorKinds, t.String()):
+	case t.Type == kong.UntypedToken && record.IsErrorKind(t.String()):
 		ctx.Scan.Pop()
 		*e = append(*e, t.String())
 	default:
@@ -273,7 +273,7 @@ func permute(args []string, groups [][]*kong.Flag) []string {
 			positional = append(positional, a)
 		case strings.HasPrefix(a, "--"):
 			flags = append(flags, a)
-			if a == "--error" && i+1 < len(args) && slices.Contains(filter.ErrorKinds, args[i+1]) || takesValue[a] {
+			if a == "--error" && i+1 < len(args) && record.IsErrorKind(args[i+1]) || takesValue[a] {
 				next()
 			}
 		default: // -v, -Hc, -m2, -m 2, -vm 2

@@ -351,7 +351,6 @@ func anthStream(ex *Exchange, res *side) {
 	}
 	res.eachEvent(func(e sse.Event) {
 		events++
-		ex.Stream = true
 		d := res.parseJSON(e.Data)
 		if d == nil || d.Type() != fastjson.TypeObject {
 			return

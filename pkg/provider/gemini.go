@@ -38,7 +38,7 @@ import (
 // parseGemini fills ex from a Gemini generateContent exchange; path is the
 // request path, which names the model.
 func parseGemini(ex *Exchange, path string, req, res *side) {
-	ex.Model = geminiModel(path)
+	ex.Model = string(geminiPathModel([]byte(path)))
 	if b := req.json; b != nil && b.Type() == fastjson.TypeObject {
 		geminiRequest(ex, b)
 	}
@@ -47,7 +47,7 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 	case res.json != nil && res.json.Type() == fastjson.TypeArray:
 		// streamGenerateContent without alt=sse: one JSON array of chunks.
 		// The chunks' byte offsets on the wire are not known.
-		ex.Stream, g.merge = true, true
+		g.merge = true
 		chunks, _ := res.json.Array()
 		for _, c := range chunks {
 			g.chunk(ex, c, -1)
@@ -56,27 +56,13 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 		g.chunk(ex, res.json, -1)
 	case res.text != nil:
 		res.eachEvent(func(e sse.Event) {
-			ex.Stream, g.merge = true, true
+			g.merge = true
 			if d := res.parseJSON(e.Data); d != nil {
 				g.chunk(ex, d, e.Offset)
 			}
 		})
 	}
 	g.finish(ex)
-}
-
-// geminiModel returns the model named in a request path: the last segment
-// before the ":method" suffix.
-func geminiModel(path string) string {
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	i := strings.LastIndexByte(path, ':')
-	if i < 0 {
-		return ""
-	}
-	path = path[:i]
-	return path[strings.LastIndexByte(path, '/')+1:]
 }
 
 // gget returns v's field by its lowerCamel name, else by its snake_case one.

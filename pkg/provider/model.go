@@ -27,7 +27,7 @@ const (
 type Exchange struct {
 	API    API
 	Model  string // from the request, else from the response
-	Stream bool   // the response was streamed (SSE)
+	Stream bool   // the response was streamed, as record.View.Streamed decides
 
 	// Request is the conversation the request sends, in order: system and
 	// developer instructions first, then the messages.
@@ -68,6 +68,46 @@ type Message struct {
 	ToolCallID   string
 	Refusal      string
 	FinishReason string
+}
+
+// Roles of a Message: every provider's roles are mapped to these.
+const (
+	RoleSystem    = "system"
+	RoleDeveloper = "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	// RoleTool is a tool's result: OpenAI's tool message or function_call_output
+	// item, Anthropic's tool_result block, Gemini's functionResponse part.
+	RoleTool = "tool"
+	// RoleFunction is a function's result in OpenAI's older function calling.
+	RoleFunction = "function"
+)
+
+// IsToolResult reports whether m carries the result of a tool (or
+// function) call, rather than something a person or the model said.
+func (m *Message) IsToolResult() bool {
+	return m.Role == RoleTool || m.Role == RoleFunction || m.ToolCallID != ""
+}
+
+// IsInstruction reports whether m is a system or developer instruction.
+func (m *Message) IsInstruction() bool {
+	return m.Role == RoleSystem || m.Role == RoleDeveloper
+}
+
+// AbnormalFinish reports whether a finish reason says the answer did not
+// end as a reader expects (cut at a token limit, filtered, …): anything
+// but the providers' words for a natural end, a stop sequence or a tool
+// call. An empty reason is not abnormal.
+func AbnormalFinish(reason string) bool {
+	switch reason {
+	case "",
+		"stop", "tool_calls", "function_call", // OpenAI Chat and Completions
+		"completed",                             // OpenAI Responses
+		"end_turn", "stop_sequence", "tool_use", // Anthropic
+		"STOP": // Gemini
+		return false
+	}
+	return true
 }
 
 // PartKind says what a content part holds.

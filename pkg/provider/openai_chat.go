@@ -345,7 +345,7 @@ func chatStream(ex *Exchange, res *side) {
 		}
 		return c
 	}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
+	res.jsonEvents(func(ev sse.Event, j *fastjson.Value) {
 		if !openAIChunk(ex, ev, j) {
 			return
 		}

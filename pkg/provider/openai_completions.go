@@ -94,7 +94,7 @@ type completionChoice struct {
 func completionsStream(ex *Exchange, res *side) {
 	var choices []*completionChoice
 	byIndex := map[int]*completionChoice{}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
+	res.jsonEvents(func(ev sse.Event, j *fastjson.Value) {
 		if !openAIChunk(ex, ev, j) {
 			return
 		}

@@ -312,7 +312,7 @@ func respStream(ex *Exchange, res *side) {
 		}
 		return it
 	}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
+	res.jsonEvents(func(ev sse.Event, j *fastjson.Value) {
 		// type and delta are not copied: the deltas are appended to
 		// builders, and this runs per event.
 		typ := strBytes(j, "type")

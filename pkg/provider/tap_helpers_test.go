@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,12 +54,16 @@ func (r tapRec) record() record.Record {
 		if res.Status == 0 {
 			res.Status = 200
 		}
-		if r.resType != "" {
-			res.Headers = []record.Header{{Name: "content-type", Value: r.resType}}
-		}
 		n := r.resBytes
 		if n == 0 {
 			n = int64(len(r.res))
+		}
+		// As an upstream sends them: a length, except on an event stream.
+		if !strings.HasPrefix(r.resType, "text/event-stream") {
+			res.Headers = append(res.Headers, record.Header{Name: "content-length", Value: strconv.FormatInt(n, 10)})
+		}
+		if r.resType != "" {
+			res.Headers = append(res.Headers, record.Header{Name: "content-type", Value: r.resType})
 		}
 		res.Body = record.Body{Data: []byte(r.res), WireBytes: n}
 		rec.Response = res

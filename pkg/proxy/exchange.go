@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
@@ -145,14 +144,10 @@ func (t *Tap) captureResponse(res *http.Response) error {
 	return nil
 }
 
-// isStreamed reports whether a response is delivered as it is produced: an
-// event stream, or a body of unknown length. Its chunk timing is recorded.
+// isStreamed reports whether a response is streamed, as every reader of
+// the record will decide it; its chunk timing is recorded.
 func isStreamed(res *http.Response) bool {
-	if res.ContentLength == -1 {
-		return true
-	}
-	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	return mt == "text/event-stream"
+	return record.Streamed(res.Header.Get("Content-Type"), res.ContentLength)
 }
 
 // upstreamError answers the client when no response came from upstream, and
@@ -246,8 +241,7 @@ func (ex *exchange) finish() {
 				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
 					Message: "a body could not be kept whole: " + spillErr.Error()}
 			case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
-				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
-					Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
+				rec.Error = &record.Error{Kind: record.KindBodyTruncated, Message: t.errorMessage(record.KindBodyTruncated, nil)}
 			}
 			t.cfg.Sink.Record(rec)
 		}()

@@ -91,6 +91,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	r.Failed = r.ErrorKind != "" || !v.HasResponse() || r.Status >= 400
+	r.Streamed = v.Streamed()
 	r.E2EL = v.DurationMS()
 	if ms, ok := v.TTFBMS(); ok {
 		r.TTFB = ms
