@@ -265,8 +265,13 @@ func (a *Aggregator) Columns() []string {
 		cols = append(cols, "goodput", "goodput_share")
 	}
 	cols = append(cols, "tokens_estimated")
-	for _, k := range []string{record.KindBodyTruncated, record.KindClientCancelled, record.KindShutdown,
-		record.KindUpstreamAborted, record.KindUpstreamTimeout, record.KindUpstreamUnreachable} {
+	// Sorted, as a Result's errors are.
+	var kinds []string
+	for _, k := range record.ErrorKinds() {
+		kinds = append(kinds, k.Name)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
 		cols = append(cols, "errors."+k)
 	}
 	for _, c := range statusClasses {
