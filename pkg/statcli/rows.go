@@ -2,6 +2,7 @@ package statcli
 
 import (
 	"bufio"
+	"bytes"
 	"math"
 	"strconv"
 	"time"
@@ -31,8 +32,9 @@ func newRowWriter(w *bufio.Writer, csv bool) *rowWriter {
 	return &rowWriter{w: w, csv: csv, vals: make([][]byte, len(rowColumns))}
 }
 
-// cell is one column's value: raw JSON (a number, true/false, or a string
-// already quoted for JSON), or nil when absent.
+// fill sets each column's value from q: raw JSON (a number, true or
+// false, or a string quoted for JSON), or nil when the column does not
+// apply.
 func (rw *rowWriter) fill(q *stats.Request) {
 	for i := range rw.vals {
 		rw.vals[i] = rw.vals[i][:0]
@@ -152,6 +154,9 @@ func (rw *rowWriter) write(q *stats.Request) error {
 func appendCSVCell(b, v []byte) []byte {
 	if len(v) == 0 || v[0] != '"' {
 		return append(b, v...)
+	}
+	if !bytes.ContainsAny(v, `\,`) { // the common case: no escapes, no comma
+		return append(b, v[1:len(v)-1]...)
 	}
 	s, err := strconv.Unquote(string(v))
 	if err != nil {
