@@ -45,9 +45,11 @@ type Exchange struct {
 	// Summary is a one-line description for exchanges that are not a
 	// conversation: embeddings, model lists, media, unknown endpoints.
 	Summary string
-	// FirstTokenOffset is the byte offset in the response body of the first
-	// event that carried content (text, reasoning or a tool call), so a
-	// reader can find its time in the record's timing; -1 when unknown.
+	// FirstTokenOffset is the byte offset in the response body of the last
+	// byte of the first output event (one that carried text, reasoning, a
+	// tool call or a refusal; see OutputKind): the byte whose arrival
+	// completed it, so that a reader finds its time in the record's timing
+	// the way llmstat does. -1 when unknown.
 	FirstTokenOffset int64
 }
 
@@ -149,10 +151,11 @@ type Tool struct {
 	Description string
 }
 
-// Usage is token accounting; a field is 0 when not reported.
+// Usage is token accounting, the same for every provider; a field is 0
+// when not reported.
 type Usage struct {
-	Input       int64 // prompt / input tokens
-	Output      int64 // completion / output tokens
+	Input       int64 // prompt / input tokens, cached ones included
+	Output      int64 // completion / output tokens, reasoning included
 	Total       int64
 	CachedInput int64 // input tokens read from cache
 	CacheWrite  int64 // input tokens written to cache (Anthropic)

@@ -173,7 +173,7 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 // finish gathers what was received into a record. It runs deferred, so it
 // also runs when the proxy aborts a failed stream. The costly part (decoding
 // a compressed body, encoding, writing) runs after the handler has returned,
-// so the client's response ends without waiting for the record (NOTES bug 6).
+// so the client's response ends without waiting for the record.
 func (ex *exchange) finish() {
 	ex.once.Do(func() {
 		ex.quiet()
@@ -255,39 +255,30 @@ func (ex *exchange) finish() {
 // once the record is written. The wire capture is released once decoded.
 func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, capture) {
 	b := wire.body()
-	enc := strings.TrimSpace(strings.ToLower(contentEncoding))
-	if enc == "" || enc == "identity" || wire.kept == 0 {
+	if wire.kept == 0 {
 		return b, capture{}
 	}
-	b.ContentEncoding = enc
-	rd, err := decompress.NewReader(enc, wire.reader())
-	if err != nil {
-		b.DecodeError = err.Error()
-		return b, capture{}
-	}
-	defer rd.Close()
 	out := t.newCapture()
 	bp := copyBuffers.Get()
-	// One byte past the limit tells "exactly MaxBody" from "more".
-	_, err = io.CopyBuffer(&out, io.LimitReader(rd, t.cfg.MaxBody+1), bp)
+	res, err := decompress.DecodeTo(&out, wire.reader(), contentEncoding, t.cfg.MaxBody, bp)
 	copyBuffers.Put(bp)
-	if out.truncated {
-		err = nil // as decompress.Decode: what lies past the limit does not matter
-	}
-	if err != nil && out.kept == 0 && out.spillErr == nil {
-		b.DecodeError = err.Error()
-		out.release()
+	if res.Identity {
 		return b, capture{}
 	}
+	b.ContentEncoding = strings.TrimSpace(strings.ToLower(contentEncoding))
 	if err != nil {
 		// A cut stream decodes up to the cut; say where it stopped.
 		b.DecodeError = err.Error()
 	}
+	if err != nil && out.kept == 0 && out.spillErr == nil {
+		out.release()
+		return b, capture{}
+	}
 	d := out.body()
 	d.WireBytes = b.WireBytes
-	d.ContentEncoding = enc
+	d.ContentEncoding = b.ContentEncoding
 	d.DecodeError = b.DecodeError
-	d.Truncated = b.Truncated || out.truncated
+	d.Truncated = b.Truncated || res.Truncated || out.truncated
 	wire.release()
 	return d, out
 }

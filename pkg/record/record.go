@@ -2,7 +2,7 @@
 // types llmtap fills, the encoder that turns one into one JSON line, and the
 // error kinds. It knows nothing of HTTP servers, files, Markdown or filters.
 //
-// The schema is documented in the README; DESIGN.md is the source of truth.
+// The schema is documented in docs/record.md, which these types must match.
 // Fields may be added within version 1; none is renamed or removed.
 package record
 
@@ -39,7 +39,7 @@ var errorKinds = [...]ErrorKind{
 	{KindUpstreamUnreachable, "The upstream could not be reached"},
 	{KindUpstreamTimeout, "The upstream went silent and the exchange timed out"},
 	{KindUpstreamAborted, "The upstream broke off the response"},
-	{KindClientCancelled, "The client went away before the response ended"},
+	{KindClientCancelled, "The client went away before the response ended, or sent a request body that could not be read"},
 	{KindShutdown, "llmtap was shutting down and cut the exchange"},
 	{KindBodyTruncated, "A body was larger than llmtap keeps and was recorded cut"},
 }
@@ -89,7 +89,7 @@ type Body struct {
 	Data []byte
 	// Source, when set, holds the kept bytes instead of Data, for a body
 	// too large to hold in memory; Data is then ignored. WriteJSON streams
-	// it into the record (issue 5).
+	// it into the record without holding it whole.
 	Source Source
 	// WireBytes counts every byte that crossed the wire, kept or not.
 	WireBytes int64

@@ -325,7 +325,8 @@ func writeJSON(b *strings.Builder, v any) {
 	b.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
-// bar is one of issue 5's bars, checked on this run's llmtap row.
+// bar is one of llmtap's performance bars (BENCHMARKS.md), checked on this
+// run's llmtap row.
 type bar struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
@@ -376,7 +377,7 @@ func printBars(w io.Writer, bars []bar) {
 	if len(bars) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nbars (issue 5), llmtap")
+	fmt.Fprintln(w, "\nbars, llmtap")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, b := range bars {
 		verdict := "FAIL"
