@@ -11,8 +11,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"io"
 	"log"
 	"math"
@@ -22,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -138,7 +144,50 @@ func main() {
 	if err := cmd.Run(); err != nil {
 		log.Fatalf("llmstat: %v", err)
 	}
+	if strings.HasSuffix(*out, ".png") {
+		if err := shrinkPNG(*out); err != nil {
+			log.Fatal(err)
+		}
+	}
 	fmt.Fprintf(os.Stderr, "gen-plot: wrote %s from %d exchanges\n", *out, *n)
+}
+
+// shrinkPNG rewrites a PNG with at most 256 colours (a plot has few) and
+// the best compression, so the picture kept in the repository stays small.
+func shrinkPNG(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	// The 256 most used colours, each other pixel drawn in the nearest.
+	counts := map[color.RGBA]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			counts[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	cs := make([]color.RGBA, 0, len(counts))
+	for c := range counts {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return counts[cs[i]] > counts[cs[j]] })
+	var p color.Palette
+	for _, c := range cs[:min(256, len(cs))] {
+		p = append(p, c)
+	}
+	pal := image.NewPaletted(b, p)
+	draw.Draw(pal, b, img, b.Min, draw.Src)
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, pal); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // send makes one streamed chat request and reads the answer to its end.
