@@ -258,6 +258,9 @@ func writeText(w io.Writer, res *stats.Result) {
 	}
 	fmt.Fprintln(w, banner(title, '='))
 	for _, f := range res.Fields {
+		if strings.HasPrefix(f.Name, "p50_") {
+			continue // the median, one line up
+		}
 		label, section := fieldLabel(f.Name)
 		if section != "" {
 			fmt.Fprintln(w, banner(section, '-'))
