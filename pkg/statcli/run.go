@@ -82,7 +82,7 @@ func (r *runner) run() int {
 		bopts := r.opts.Stats
 		bopts.Interval = 0
 		base = stats.NewAggregator(bopts)
-		if err := r.read(r.opts.Baselines, func(q *stats.Request) { base.Add(q) }); err != nil {
+		if err := r.read(r.opts.Baselines, func(q *stats.Request) error { base.Add(q); return nil }); err != nil {
 			return r.fail(err)
 		}
 		if r.badInputs {
@@ -102,35 +102,37 @@ func (r *runner) run() int {
 	var mu sync.Mutex // guards agg and r.out while --every prints
 	stopEvery := r.every(&mu, agg)
 	n := 0
-	err := r.read(r.opts.Files, func(q *stats.Request) {
+	err := r.read(r.opts.Files, func(q *stats.Request) error {
 		n++
-		if rows != nil {
-			if err := rows.write(q); err != nil && r.writeErr == nil {
-				r.writeErr = err
-			}
-		} else {
-			mu.Lock()
-			agg.Add(q)
-			// Windows that can no longer change are written at once and
-			// forgotten.
-			if closed := agg.TakeClosed(); len(closed) > 0 {
-				r.write(closed)
-				if plot != nil {
-					r.written = append(r.written, closed...)
-				}
-			}
-			mu.Unlock()
-		}
 		if plot != nil {
 			plot.add(q)
 		}
+		if rows != nil {
+			if err := rows.write(q); err != nil {
+				r.writeErr = err
+				return err // no one reads on: stop
+			}
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		agg.Add(q)
+		// Windows that can no longer change are written at once and
+		// forgotten.
+		if closed := agg.TakeClosed(); len(closed) > 0 {
+			r.write(closed)
+			if plot != nil {
+				r.written = append(r.written, closed...)
+			}
+		}
+		return r.writeErr // set by --every's printer
 	})
 	stopEvery()
+	if r.writeErr != nil {
+		return clikit.ExitFailure // reported by Run
+	}
 	if err != nil {
 		return r.fail(err)
-	}
-	if r.writeErr != nil {
-		return clikit.ExitFailure
 	}
 	status := clikit.ExitOK
 	switch {
@@ -218,8 +220,9 @@ func (r *runner) every(mu *sync.Mutex, agg *stats.Aggregator) func() {
 // read reads the records of every file in order (stdin for "-" or none)
 // with the shared records loop, calling fn with each; a bad line is
 // reported with its FILE:LINE and skipped. An input that cannot be read is
-// reported and left out; it makes the exit status 2.
-func (r *runner) read(files []string, fn func(*stats.Request)) error {
+// reported and left out; it makes the exit status 2. An error from fn ends
+// the reading and is returned.
+func (r *runner) read(files []string, fn func(*stats.Request) error) error {
 	x := stats.NewExtractor()
 	var q stats.Request
 	s := records.Scanner{Scanner: jsonl.Scanner{Prog: "llmstat", Stdin: r.stdin, Stderr: r.stderr}}
@@ -228,8 +231,7 @@ func (r *runner) read(files []string, fn func(*stats.Request)) error {
 		if r.opts.FromSchedule {
 			stats.FromSchedule(&q)
 		}
-		fn(&q)
-		return nil
+		return fn(&q)
 	})
 	if s.Warned() > 0 {
 		r.skipped = true
