@@ -12,8 +12,8 @@ import (
 
 // Fence returns the backtick fence for a fenced code block holding content:
 // at least three backticks, and one more than the longest run of backticks
-// in content, so no line of content can close it (NOTES 14: a ``` inside
-// a ```text block broke the original's Markdown).
+// in content, so no line of content can close it (a ``` inside a ```text
+// block would otherwise end the block early).
 func Fence(content string) string {
 	longest, run := 0, 0
 	for i := 0; i < len(content); i++ {
