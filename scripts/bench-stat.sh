@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Times llmstat against llmmd and against `jq -s` on one big file of llmtap
 # records, whole processes on one core, and prints MB/s, ratios and peak RSS
-# (DESIGN.md, "Quality bars": llmstat at least llmmd's MB/s with memory that
-# does not grow with the input; at least 5x jq -s computing TTFB percentiles).
+# (the bars: llmstat at least llmmd's MB/s, with memory that does not grow
+# with the input; at least 5x jq -s computing TTFB percentiles).
 #
 # Usage: scripts/bench-stat.sh [SIZE_MB]   (default 200; BENCH_FILE=path to reuse a file)
 #
