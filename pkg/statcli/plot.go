@@ -1,6 +1,7 @@
 package statcli
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -24,6 +25,9 @@ import (
 // maxPlotPoints bounds what --plot keeps per series: past it, a uniform
 // sample (reservoir sampling) of the requests, so memory stays bounded.
 const maxPlotPoints = 50_000
+
+// maxPlotGroups is how many groups one picture shows.
+const maxPlotGroups = 8
 
 // PNG size in pixels.
 const plotWidthPx, plotHeightPx, plotDPI = 1600, 1000, 96
@@ -201,9 +205,17 @@ func (p *plotState) save(path string) error {
 	for _, s := range byLabel {
 		all = append(all, s)
 	}
+	// Past maxPlotGroups colours and legends stop being readable: draw the
+	// groups with the most requests, and say so.
+	shown := ""
+	if len(all) > maxPlotGroups {
+		slices.SortFunc(all, func(a, b *series) int { return cmp.Compare(len(b.e2el), len(a.e2el)) })
+		shown = fmt.Sprintf(" (the %d of %d groups with most requests)", maxPlotGroups, len(all))
+		all = all[:maxPlotGroups]
+	}
 	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.label, b.label) })
 
-	every := fmt.Sprintf("dots: completed requests; lines: p50 and p99 (dashed) per %s window", iv)
+	every := fmt.Sprintf("dots: completed requests; lines: p50 and p99 (dashed) per %s window", iv) + shown
 	top := []*plot.Plot{
 		overTime("Time to first token\n"+every, "TTFT (ms)", all,
 			func(s *series) (plotter.XYs, plotter.XYs, plotter.XYs) { return s.ttft, s.p50ttft, s.p99ttft }),
