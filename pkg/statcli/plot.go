@@ -15,7 +15,6 @@ import (
 	"github.com/llmtap/llmtap/pkg/stats"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -250,7 +249,16 @@ func resultLabel(res *stats.Result) string {
 	return strings.Join(parts, " ")
 }
 
-func colour(i int) color.Color { return plotutil.Color(i) }
+// palette has a distinct colour for each of maxPlotGroups groups
+// (Tableau 10's first eight).
+var palette = []color.Color{
+	color.RGBA{0x4e, 0x79, 0xa7, 0xff}, color.RGBA{0xf2, 0x8e, 0x2b, 0xff},
+	color.RGBA{0xe1, 0x57, 0x59, 0xff}, color.RGBA{0x76, 0xb7, 0xb2, 0xff},
+	color.RGBA{0x59, 0xa1, 0x4f, 0xff}, color.RGBA{0xed, 0xc9, 0x48, 0xff},
+	color.RGBA{0xb0, 0x7a, 0xa1, 0xff}, color.RGBA{0x9c, 0x75, 0x5f, 0xff},
+}
+
+func colour(i int) color.Color { return palette[i%len(palette)] }
 
 func overTime(title, ylabel string, all []*series, pick func(*series) (plotter.XYs, plotter.XYs, plotter.XYs)) *plot.Plot {
 	pl := plot.New()
@@ -318,13 +326,14 @@ func cdf(title, xlabel string, all []*series, pick func(*series) []float64) *plo
 			continue
 		}
 		slices.Sort(v)
-		// At most 2000 steps: enough for the eye, small files.
+		// The empirical CDF, a step up at each sample; at most about 2000
+		// steps: enough for the eye, small files.
 		step := max(1, len(v)/2000)
+		n := float64(len(v))
 		var pts plotter.XYs
 		for j := 0; j < len(v); j += step {
-			pts = append(pts, plotter.XY{X: v[j], Y: float64(j+1) / float64(len(v))})
+			pts = append(pts, plotter.XY{X: v[j], Y: float64(j) / n}, plotter.XY{X: v[j], Y: float64(min(j+step, len(v))) / n})
 		}
-		pts = append(pts, plotter.XY{X: v[len(v)-1], Y: 1})
 		ln, err := plotter.NewLine(pts)
 		if err != nil {
 			continue
