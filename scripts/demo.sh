@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # demo.sh: what `make demo` runs. Offline: a fake upstream, llmtap in front of
 # it, a few requests with curl, then the records llmtap wrote and (when
-# bin/llmmd exists) their Markdown transcript.
+# bin/llmmd exists) their Markdown transcript and (when bin/llmstat exists)
+# their serving metrics.
 #
 # Needs bin/llmtap and bin/mockupstream (make build), curl, and optionally jq.
-# The binaries can be overridden with LLMTAP, LLMMD and MOCKUPSTREAM.
+# The binaries can be overridden with LLMTAP, LLMMD, LLMSTAT and MOCKUPSTREAM.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -144,6 +145,17 @@ if [[ -x $LLMMD ]]; then
 else
 	echo
 	echo "demo: $LLMMD is missing, so no transcript; run make build" >&2
+fi
+
+# Then the numbers: TTFT, TPOT, ITL, latency and tokens per model, as
+# `llmstat raw.jsonl` reports them for any recorded traffic.
+if [[ -x $LLMSTAT ]]; then
+	echo
+	echo "== serving metrics ($LLMSTAT $RECORDS) =="
+	"$LLMSTAT" "$RECORDS"
+else
+	echo
+	echo "demo: $LLMSTAT is missing, so no metrics; run make build" >&2
 fi
 
 # Then the records become a test: the same requests sent again to a fresh
