@@ -362,7 +362,7 @@ func (u *utf8Scan) end() {
 
 // compactor drops the whitespace outside strings from valid JSON given in
 // chunks that end on character boundaries, and escapes U+2028, U+2029 and U+0085,
-// giving what json.Compact and escapeLineSeparators give.
+// giving what json.Compact gives with those escaped, as appendCompactJSON does.
 type compactor struct {
 	inString, escaped bool
 }
