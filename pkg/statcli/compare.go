@@ -241,7 +241,7 @@ func appendComparisonJSON(b []byte, res *stats.Result, c comparison) []byte {
 
 func writeComparisonText(w interface{ Write([]byte) (int, error) }, label string, rows []comparison) {
 	fmt.Fprintln(w, banner(" "+label+" ", '='))
-	fmt.Fprintf(w, "%-28s %14s %14s %14s %9s\n", "metric", "baseline", "now", "change", "change")
+	fmt.Fprintf(w, "%-28s %14s %14s %14s %9s\n", "metric", "baseline", "now", "change", "change %")
 	names := map[string]bool{}
 	for _, c := range rows {
 		names[c.name] = true
