@@ -148,3 +148,61 @@ func fullDuplex(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// eventReader returns one event per Read, as a slow stream arrives.
+type eventReader struct {
+	event []byte
+	left  int
+}
+
+func (r *eventReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	r.left--
+	return copy(p, r.event), nil
+}
+
+func (r *eventReader) Close() error { return nil }
+
+// BenchmarkBodyRead is the Tap's own work per chunk of a streamed answer:
+// the read through responseBody (capture, timing, silence timer) of
+// streams of 200 events, one chunk a read, against the bare reads.
+func BenchmarkBodyRead(b *testing.B) {
+	tap, err := New(Config{Upstream: "http://127.0.0.1:1/v1", Sink: discard{}, IdleTimeout: 300 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	event := []byte(benchEvents(1, false)[0])
+	const events = 200
+	for _, tapped := range []bool{false, true} {
+		name := "bare"
+		if tapped {
+			name = "tap"
+		}
+		b.Run(name, func(b *testing.B) {
+			p := make([]byte, 32<<10)
+			src := &eventReader{event: event}
+			var body io.Reader = src
+			var rb *responseBody
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if i%events == 0 {
+					src.left = events
+					if tapped {
+						if rb != nil {
+							rb.capture.release()
+						}
+						ex := tap.newExchange(httptest.NewRequest("POST", "/v1/chat/completions", nil))
+						ex.touch() // armed, as once the request is sent
+						rb = &responseBody{rc: src, ex: ex, capture: tap.newCapture(), timed: true}
+						body = rb
+					}
+				}
+				if _, err := body.Read(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

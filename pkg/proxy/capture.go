@@ -477,9 +477,10 @@ const maxTicks = 1 << 20
 func (b *responseBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if n > 0 {
-		b.ex.touch()
+		at := time.Since(b.ex.start)
+		b.ex.heardAt(at)
 		if b.timed && len(b.timing) < maxTicks {
-			b.timing = append(b.timing, record.Tick{Offset: b.capture.n, At: time.Since(b.ex.start)})
+			b.timing = append(b.timing, record.Tick{Offset: b.capture.n, At: at})
 		}
 		b.capture.write(p[:n])
 	}
