@@ -313,10 +313,10 @@ func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, captu
 	}
 	defer rd.Close()
 	out := t.newCapture()
-	bp := copyBuffers.Get()
+	bp := t.copies.Get()
 	// One byte past the limit tells "exactly MaxBody" from "more".
 	_, err = io.CopyBuffer(&out, io.LimitReader(rd, t.cfg.MaxBody+1), bp)
-	copyBuffers.Put(bp)
+	t.copies.Put(bp)
 	if out.truncated {
 		err = nil // as decompress.Decode: what lies past the limit does not matter
 	}
