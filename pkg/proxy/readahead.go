@@ -9,8 +9,11 @@ import (
 	"syscall"
 )
 
-// readAheadSize is the most one read ahead takes from the socket.
-const readAheadSize = 32 << 10
+// readAheadSize is the most one read ahead takes from the socket. It is
+// also what a stream whose client reads slowly can hold in the process on
+// top of its other buffers, while before it stayed in the kernel: 16 KiB
+// takes most bursts in one read (32 KiB measured no cheaper).
+const readAheadSize = 16 << 10
 
 // dialFunc is the shape of net.Dialer.DialContext.
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
