@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times llmgrep against the equivalent `jq -c 'select(…)'` on one big file of
-# llmtap records, on one core, and prints MB/s and the ratio (DESIGN.md,
-# "Quality bars": llmgrep at least 100 MB/s and at least 3x jq).
+# llmtap records, on one core, and prints MB/s and the ratio (the bar: llmgrep
+# at least 100 MB/s and at least 3x jq).
 #
 # Usage: scripts/bench-grep.sh [SIZE_MB]   (default 200; BENCH_FILE=path to reuse a file)
 #

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build the benchmark and its Go targets into bin/, then run it.
 # Usage: scripts/bench.sh [--quick] [--only direct,bareproxy,nginx,original,llmtap] [--duration 3s] [--conns 32] ...
-# (scripts/bench.sh --help lists every flag). See issue 5 and DESIGN.md "Quality bars".
+# (scripts/bench.sh --help lists every flag). BENCHMARKS.md has a full run and the bars
+# llmtap is held to.
 set -eu
 cd "$(dirname "$0")/.."
 mkdir -p bin

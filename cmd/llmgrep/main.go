@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/filter"
 	"github.com/llmtap/llmtap/pkg/jsonl"
+	"github.com/llmtap/llmtap/pkg/record"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -59,7 +58,7 @@ type cli struct {
 	Status    []string   `sep:"none" placeholder:"EXPR" group:"Filters" help:"The upstream's status: 200, 4xx, >=400, <500, !=200, !=2xx. A record without a response never matches."`
 	Error     errorFlag  `placeholder:"KIND" group:"Filters" help:"Exchanges that failed (error.kind set); --error=KIND for one kind: upstream_unreachable, upstream_timeout, upstream_aborted, client_cancelled, shutdown, body_truncated, or a glob (upstream_*). '--error KIND' with a space works for those kinds. HTTP error statuses: --status."`
 	OK        bool       `name:"ok" group:"Filters" help:"Exchanges that completed: a 2xx response and no error."`
-	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream response, or a request with \"stream\": true that got none); --no-stream for the others."`
+	Stream    streamFlag `negatable:"" group:"Filters" help:"Streamed exchanges (an event-stream or NDJSON response, as docs/record.md defines it); --no-stream for the others. A request that asked for a stream and got no response: --where request.body.stream=true."`
 	Tool      []string   `sep:"none" placeholder:"NAME" group:"Filters" help:"A tool called in the response (any provider). Globs: * ? [a-z]."`
 	InRequest bool       `group:"Filters" help:"With --tool: also match calls (and tool results) in the request's history."`
 	Slower    []string   `sep:"none" placeholder:"DURATION" group:"Filters" help:"Total duration above DURATION (250ms, 2s, 1m)."`
@@ -166,7 +165,7 @@ func (e *errorFlag) Decode(ctx *kong.DecodeContext) error {
 	case t.Type == kong.FlagValueToken:
 		ctx.Scan.Pop()
 		*e = append(*e, fmt.Sprint(t.Value))
-	case t.Type == kong.UntypedToken && slices.Contains(filter.ErrorKinds, t.String()):
+	case t.Type == kong.UntypedToken && record.IsErrorKind(t.String()):
 		ctx.Scan.Pop()
 		*e = append(*e, t.String())
 	default:
@@ -215,6 +214,7 @@ func (s streamFlag) value() *bool {
 }
 
 func main() {
+	clikit.CatchBrokenPipe()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -273,7 +273,7 @@ func permute(args []string, groups [][]*kong.Flag) []string {
 			positional = append(positional, a)
 		case strings.HasPrefix(a, "--"):
 			flags = append(flags, a)
-			if a == "--error" && i+1 < len(args) && slices.Contains(filter.ErrorKinds, args[i+1]) || takesValue[a] {
+			if a == "--error" && i+1 < len(args) && record.IsErrorKind(args[i+1]) || takesValue[a] {
 				next()
 			}
 		default: // -v, -Hc, -m2, -m 2, -vm 2
@@ -298,55 +298,35 @@ func permute(args []string, groups [][]*kong.Flag) []string {
 type grepRun struct {
 	c        *cli
 	out      *bufio.Writer
-	stderr   io.Writer
-	selected int  // records selected so far, in all inputs
-	done     bool // -m reached
+	selected int           // records selected so far, in all inputs
+	in       *jsonl.Reader // the input being read
+	n        int           // records selected in it
 }
 
 // run filters every input and returns the exit status.
 func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &grepRun{c: c, out: bufio.NewWriterSize(stdout, 64<<10), stderr: stderr}
-	files := c.files
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
-	failed := false
-	for _, name := range files {
-		if g.done {
-			break
-		}
-		in := stdin
-		var f *os.File
-		if name != "-" {
-			var err error
-			if f, err = os.Open(name); err != nil {
-				fmt.Fprintf(stderr, "llmgrep: %v\n", err)
-				failed = true
-				continue
-			}
-			in = f
-		}
-		err := g.file(jsonl.NewReader(in, name))
-		if f != nil {
-			f.Close()
-		}
-		var werr writeError
-		if errors.As(err, &werr) {
-			return g.writeFailed(werr.err)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "llmgrep: %v\n", err)
-			failed = true
+	g := &grepRun{c: c, out: bufio.NewWriterSize(stdout, 64<<10)}
+	s := jsonl.Scanner{Prog: "llmgrep", Stdin: stdin, Stderr: stderr}
+	if c.Count && c.WithFilename {
+		s.EndInput = func(rd *jsonl.Reader) error {
+			fmt.Fprintf(g.out, "%s:%d\n", rd.Name(), g.count(rd))
+			return g.out.Flush()
 		}
 	}
-	if c.Count && !c.WithFilename {
+	err := s.Scan(c.files, g.line)
+	if err == nil && c.Count && !c.WithFilename {
 		fmt.Fprintf(g.out, "%d\n", g.selected)
 	}
-	if err := g.out.Flush(); err != nil {
-		return g.writeFailed(err)
+	if err == nil {
+		err = g.out.Flush()
+	}
+	if err != nil {
+		// A write failed: the only error a scan returns.
+		clikit.WriteFailed(stderr, "llmgrep", err)
+		return clikit.ExitUsage
 	}
 	switch {
-	case failed:
+	case s.BadInputs() > 0:
 		return clikit.ExitUsage
 	case g.selected > 0:
 		return clikit.ExitOK
@@ -354,87 +334,64 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
 	return clikit.ExitFailure
 }
 
-// writeError is a failed write to stdout.
-type writeError struct{ err error }
-
-func (e writeError) Error() string { return e.err.Error() }
-
-// writeFailed ends the run after a failed write: quietly when the reader
-// went away (llmgrep | head), which is no news to anyone.
-func (g *grepRun) writeFailed(err error) int {
-	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, os.ErrClosed) {
-		fmt.Fprintf(g.stderr, "llmgrep: write: %v\n", err)
+// count returns how many records of rd were selected, from 0 for an input
+// not seen before.
+func (g *grepRun) count(rd *jsonl.Reader) int {
+	if g.in != rd {
+		g.in, g.n = rd, 0
 	}
-	return clikit.ExitUsage
+	return g.n
 }
 
-// file filters one input. It returns a writeError when output failed, or
-// the input's read error.
-func (g *grepRun) file(rd *jsonl.Reader) error {
+// line filters one line of rd. A line that is not a record is skipped with
+// a warning; it never matches, not even with -v.
+func (g *grepRun) line(rd *jsonl.Reader, line []byte) error {
 	c := g.c
-	n := 0
-	for !g.done {
-		line, err := rd.Next()
-		if err == io.EOF {
-			break
+	sel, err := c.matcher.Match(line)
+	if err != nil {
+		return jsonl.Skip(err)
+	}
+	if sel {
+		if c.MaxCount >= 0 && g.selected >= c.MaxCount {
+			return jsonl.Stop
 		}
-		if err != nil {
-			return err
+		g.count(rd)
+		g.selected++
+		g.n++
+		if c.List {
+			g.out.WriteString(rd.Name())
+			g.out.WriteByte('\n')
+			return g.flushed(jsonl.SkipInput)
 		}
-		if jsonl.Blank(line) {
-			continue
-		}
-		sel, err := c.matcher.Match(line)
-		if err != nil {
-			reason := err.Error()
-			if rd.Unterminated() {
-				reason = "truncated last line (no newline at the end): " + reason
-			}
-			fmt.Fprintf(g.stderr, "llmgrep: %s: %s\n", rd.Pos(), reason)
-			continue
-		}
-		if sel {
-			if c.MaxCount >= 0 && g.selected >= c.MaxCount {
-				g.done = true
-				break
-			}
-			g.selected++
-			n++
-			if c.List {
+		if !c.Count {
+			if c.WithFilename {
 				g.out.WriteString(rd.Name())
-				g.out.WriteByte('\n')
-				break
+				g.out.WriteByte(':')
 			}
-			if !c.Count {
-				if c.WithFilename {
-					g.out.WriteString(rd.Name())
-					g.out.WriteByte(':')
-				}
-				if c.IDs {
-					g.out.Write(c.matcher.ID(line))
-				} else {
-					g.out.Write(line)
-				}
-				g.out.WriteByte('\n')
+			if c.IDs {
+				g.out.Write(c.matcher.ID(line))
+			} else {
+				g.out.Write(line)
 			}
-			if c.MaxCount >= 0 && g.selected >= c.MaxCount {
-				g.done = true
-			}
+			g.out.WriteByte('\n')
 		}
-		// Flush when the input has nothing more buffered: a live pipe
-		// (llmtap | llmgrep) sees each record at once; a big file still
-		// gets large writes.
-		if rd.Buffered() == 0 {
-			if err := g.out.Flush(); err != nil {
-				return writeError{err}
-			}
+		if c.MaxCount >= 0 && g.selected >= c.MaxCount {
+			return g.flushed(jsonl.Stop)
 		}
 	}
-	if c.Count && c.WithFilename {
-		fmt.Fprintf(g.out, "%s:%d\n", rd.Name(), n)
-	}
-	if err := g.out.Flush(); err != nil {
-		return writeError{err}
+	// Flush when the input has nothing more buffered: a live pipe
+	// (llmtap | llmgrep) sees each record at once; a big file still gets
+	// large writes.
+	if rd.Buffered() == 0 {
+		return g.out.Flush()
 	}
 	return nil
+}
+
+// flushed flushes the output and returns then, or the write's error.
+func (g *grepRun) flushed(then error) error {
+	if err := g.out.Flush(); err != nil {
+		return err
+	}
+	return then
 }

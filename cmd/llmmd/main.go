@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
-	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
-	"github.com/valyala/fastjson"
+	"github.com/llmtap/llmtap/pkg/records"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -67,6 +65,7 @@ func (c *cli) Validate() error {
 }
 
 func main() {
+	clikit.CatchBrokenPipe()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -82,111 +81,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // run renders every input and returns the exit status.
 func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	m := &mdRun{
-		out:    out,
-		stderr: stderr,
-		r: markdown.New(out, markdown.Options{
-			Full: c.Full, NoSystem: c.NoSystem, NoReasoning: c.NoReasoning, MaxChars: c.MaxChars,
-		}),
-	}
-	files := c.Files
-	if len(files) == 0 {
-		files = []string{"-"}
-	}
-	status := clikit.ExitOK
-	for _, name := range files {
-		var in io.Reader = stdin
-		var f *os.File
-		if name != "-" {
-			var err error
-			if f, err = os.Open(name); err != nil {
-				fmt.Fprintf(stderr, "llmmd: %v\n", err)
-				return clikit.ExitUsage
-			}
-			in = f
-		}
-		st, err := m.file(in, name)
-		if f != nil {
-			f.Close()
-		}
-		if err != nil {
-			if !isBrokenPipe(err) {
-				fmt.Fprintf(stderr, "llmmd: %v\n", err)
-			}
-			return clikit.ExitFailure
-		}
-		status = max(status, st)
-	}
-	if err := out.Flush(); err != nil {
-		if !isBrokenPipe(err) {
-			fmt.Fprintf(stderr, "llmmd: write: %v\n", err)
-		}
-		return clikit.ExitFailure
-	}
-	return status
-}
-
-// mdRun is the state shared by the inputs of one run.
-type mdRun struct {
-	out    *bufio.Writer
-	stderr io.Writer
-	r      *markdown.Renderer
-	p      fastjson.Parser
-}
-
-// file renders the records of one input. It returns ExitFailure when a
-// line was skipped, and an error when reading the input or writing the
-// output failed.
-func (m *mdRun) file(in io.Reader, name string) (int, error) {
-	rd := jsonl.NewReader(in, name)
-	status := clikit.ExitOK
-	for {
-		line, err := rd.Next()
-		if err == io.EOF {
-			return status, nil
-		}
-		if err != nil {
-			return status, err
-		}
-		if jsonl.Blank(line) {
-			continue
-		}
-		if reason := m.line(line); reason != "" {
-			if rd.Unterminated() {
-				reason = "truncated last line (no newline at the end): " + reason
-			}
-			fmt.Fprintf(m.stderr, "llmmd: %s: %s\n", rd.Pos(), reason)
-			status = clikit.ExitFailure
-			continue
+	md := markdown.New(out, markdown.Options{
+		Full: c.Full, NoSystem: c.NoSystem, NoReasoning: c.NoReasoning, MaxChars: c.MaxChars,
+	})
+	s := records.Scanner{Scanner: jsonl.Scanner{Prog: "llmmd", Stdin: stdin, Stderr: stderr}}
+	err := s.Scan(c.Files, func(rd *jsonl.Reader, v record.View) error {
+		// A failed write is noticed at the flush.
+		if err := md.Record(v); errors.Is(err, markdown.ErrBodyNotShown) {
+			s.Warn(rd, err)
 		}
 		// Flush after each record, so a live pipe shows each exchange as
 		// it ends.
-		if err := m.out.Flush(); err != nil {
-			return status, fmt.Errorf("write: %w", err)
-		}
+		return out.Flush()
+	})
+	if err == nil {
+		err = out.Flush()
 	}
-}
-
-// line renders one line; it returns a warning, or "": why the line was
-// skipped, or which body of a rendered record could not be read. A failed
-// write is noticed at the flush that follows.
-func (m *mdRun) line(line []byte) string {
-	view, err := record.ParseLine(&m.p, line)
 	if err != nil {
-		return err.Error()
+		clikit.WriteFailed(stderr, "llmmd", err)
+		return clikit.ExitFailure
 	}
-	warning := ""
-	for _, part := range []string{"request", "response"} {
-		if _, err := view.BodyBytes(part); err != nil && warning == "" {
-			warning = part + " body not shown: " + err.Error()
-		}
+	switch {
+	case s.BadInputs() > 0:
+		return clikit.ExitUsage
+	case s.Warned() > 0:
+		return clikit.ExitFailure
 	}
-	_ = m.r.Render(view, provider.Parse(view))
-	return warning
-}
-
-// isBrokenPipe reports a reader of stdout that went away (llmmd | head):
-// not worth a message.
-func isBrokenPipe(err error) bool {
-	return errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed)
+	return clikit.ExitOK
 }

@@ -17,13 +17,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/pkg/jsonl"
 )
 
 // The bounded stages that hold records while the output's reader stalls
 // (BENCHMARKS.md, "Back-pressure: output on a slow pipe"), besides the pipe
 // and the writer's buffer.
 const (
-	recordQueue    = 4096 // pkg/jsonl: Options.Queue's default
+	recordQueue    = jsonl.DefaultQueue
 	pendingRecords = 1024 // pkg/proxy: maxPendingRecords
 	writerBuffer   = 64 << 10
 )
@@ -48,15 +50,16 @@ func TestE2EBackPressure(t *testing.T) {
 		// answered at normal latency.
 		fastRequests = 3000
 		block        = 500
-		// The bound on each block's p99. Normal is a few ms; a p99 this high
-		// would mean forwarding waits on something, and it is far enough from
-		// normal that a noisy 2-core machine under -race does not reach it.
+		// The bound on each block's p99, checked with LLMTAP_PERF set (make
+		// perf): a measure, which a loaded machine may miss. Normal is a few
+		// ms; a p99 this high would mean forwarding waits on something.
 		maxP99 = 500 * time.Millisecond
 		// Back-pressure must come long before this; if it does not, records
 		// are kept without bound or dropped.
 		maxRequests = 12000
 		resumed     = 200 // requests sent once the reader reads again
 	)
+	perf := os.Getenv("LLMTAP_PERF") != ""
 	up := upstream(t, nil)
 	fifo := filepath.Join(t.TempDir(), "records.fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -128,7 +131,7 @@ func TestE2EBackPressure(t *testing.T) {
 		}
 		p50, p99, top := percentile(lat, 50), percentile(lat, 99), slices.Max(lat)
 		t.Logf("requests %5d-%5d: p50 %v, p99 %v, max %v", lo, hi-1, p50, p99, top)
-		if hi <= fastRequests && p99 > maxP99 {
+		if perf && hi <= fastRequests && p99 > maxP99 {
 			t.Errorf("requests %d-%d: p99 %v, want under %v: forwarding slowed down as records piled up", lo, hi-1, p99, maxP99)
 		}
 	}

@@ -40,7 +40,8 @@ arrives, and writes one JSON line per exchange (schema: docs/record.md) to --out
   llmtap --upstream https://api.openai.com/v1 | tee raw.jsonl | llmmd > chat.md
 
 Signals: SIGINT/SIGTERM stop accepting, let in-flight exchanges finish for --grace,
-write every record and exit 0. SIGHUP reopens --output (log rotation).
+write every record and exit 0. SIGHUP reopens --output, or the --log-dir files
+(log rotation).
 Exit status: 0 after a clean shutdown, 1 on a runtime failure (such as a failed write
 to the output), 2 on bad flags.`
 
@@ -51,20 +52,21 @@ type cli struct {
 	Host     string `default:"127.0.0.1" env:"LLMTAP_HOST" group:"Forwarding" help:"Address to listen on."`
 	Port     int    `default:"8000" env:"LLMTAP_PORT" group:"Forwarding" help:"Port to listen on (0 picks a free one; the address is printed on stderr)."`
 
-	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0 disables it. Bare numbers are seconds. Default: ${default}."`
-	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream (502 after it). Default: ${default}."`
-	HeaderTimeout   clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest a client may take to send its request headers; a client that trickles them is disconnected. Default: ${default}."`
+	UpstreamTimeout clikit.Seconds `default:"300s" placeholder:"DURATION" group:"Forwarding" help:"Longest silence from the upstream, waiting for headers or between chunks, before the exchange fails (504, or a cut stream). Not a cap on a stream that keeps talking. 0: no limit. Bare numbers are seconds. Default: ${default}."`
+	ConnectTimeout  clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest wait to connect to the upstream, TLS handshake included (502 after it). 0: no limit but the operating system's. Default: ${default}."`
+	HeaderTimeout   clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"Longest a client may take to send its request headers; a client that trickles them is disconnected. 0: no limit. Default: ${default}."`
 	Grace           clikit.Seconds `default:"10s" placeholder:"DURATION" group:"Forwarding" help:"On SIGINT/SIGTERM, how long in-flight exchanges may run before they are cut (and recorded with error.kind shutdown). Default: ${default}."`
 
 	Output       string       `short:"o" default:"-" placeholder:"FILE" env:"LLMTAP_OUTPUT" group:"Recording" help:"Append records to FILE; - is stdout. SIGHUP reopens it."`
 	LogDir       string       `placeholder:"DIR" group:"Recording" help:"Instead of --output, write records to a new proxy-YYYYmmdd-HHMMSS-NNNNNNNNN.jsonl in DIR, created if needed, and their Markdown transcript beside it in a .md file of the same name (the original script's layout)."`
 	RedactHeader []string     `sep:"none" placeholder:"NAME" group:"Recording" help:"Also mask this header's value in records (repeatable). Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Goog-Api-Key, Cookie, Set-Cookie and the query keys key, api_key and api-key always are."`
-	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. Default: ${default}."`
+	MaxBody      clikit.Bytes `default:"64MiB" placeholder:"SIZE" group:"Recording" help:"Largest body kept in a record; the client always gets all of it, and a longer body is recorded cut with error.kind body_truncated. 0: no limit. Default: ${default}."`
 	TempDir      string       `placeholder:"DIR" env:"LLMTAP_TEMP_DIR" group:"Recording" help:"Where a body larger than 1 MiB is kept while its exchange runs and its record is written, rather than in memory. The file is unlinked as soon as it is made, so nothing is ever left behind. Default: $$TMPDIR, or /tmp."`
 	Fsync        bool         `group:"Recording" help:"Sync the output to disk after each batch of records, so a record written survives a power loss (slower)."`
 }
 
-// The record writer streams records with a spilled body (issue 5).
+// The record writer streams a record whose body spilled to disk, rather
+// than read the body back into memory.
 var _ proxy.FuncWriter = (*jsonl.Writer)(nil)
 
 // errOutputAndLogDir is the usage error for giving both --output and --log-dir.
@@ -93,44 +95,137 @@ func main() {
 	// With SIGPIPE handled, a write to stdout whose reader has gone fails with
 	// EPIPE, which llmtap reports, instead of killing it without a word.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	gctune.Start(gctune.Default) // issue 5: a thousand streams in under 100 MB
+	// Tuned, a thousand streams fit in under 100 MB (see package gctune).
+	gctune.Start(gctune.Default())
 	os.Exit(c.run(os.Stdout, os.Stderr, sigs))
 }
 
 // run serves until a signal or a failure and returns the exit status.
 func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 	logger := log.New(stderr, "llmtap: ", 0)
-	fail := func(format string, args ...any) int {
-		logger.Printf(format, args...)
+	fail := func(err error) int {
+		logger.Printf("%v", err)
 		return clikit.ExitFailure
 	}
-
-	output, open, err := c.output(stdout)
+	out, err := c.openOutputs(stdout, logger)
 	if err != nil {
-		return fail("%v", err)
+		return fail(err)
+	}
+	tap, err := proxy.New(c.tapConfig(out.sink, logger))
+	if err != nil {
+		_ = out.close()
+		return fail(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	if err != nil {
+		_ = out.close()
+		return fail(err)
+	}
+	// After a burst the runtime keeps its busiest heap for minutes; give
+	// it back once no exchange has started for a while.
+	defer gctune.ReleaseWhenIdle(releaseIdle, tap.Started)()
+
+	base, cancelBase := context.WithCancelCause(context.Background())
+	srv := c.server(tap, out.name, logger, base)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Printf("listening on http://%s", ln.Addr())
+	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), out.name)
+	if out.md != nil {
+		logger.Printf("writing the Markdown transcript to %s", out.mdPath)
+	}
+
+	grace := c.Grace.Duration()
+	status := out.waitForStop(logger, sigs, served, grace)
+	if status != clikit.ExitOK {
+		grace = 0 // records can no longer be written; stop now
+	}
+	shutdown(srv, tap, cancelBase, grace, sigs)
+	if err := out.close(); err != nil && status == clikit.ExitOK {
+		return fail(err)
+	}
+	return status
+}
+
+// outputs is where records go: the JSONL writer and, with --log-dir, the
+// Markdown transcript beside it.
+type outputs struct {
+	name     string        // for display: a path, or "stdout"
+	w        *jsonl.Writer // the records
+	md       *jsonl.Writer // the --log-dir transcript; nil without
+	mdPath   string
+	mdFailed <-chan error // md.Failed(); nil, never ready, without a transcript
+	sink     proxy.Sink   // what the tap hands records to
+}
+
+// openOutputs opens --output (or the new file in --log-dir) and, with
+// --log-dir, the transcript.
+func (c *cli) openOutputs(stdout io.Writer, logger *log.Logger) (*outputs, error) {
+	name, open, err := c.output(stdout)
+	if err != nil {
+		return nil, err
 	}
 	w, err := jsonl.NewWriter(open, jsonl.Options{Fsync: c.Fsync, Release: proxy.Release})
 	if err != nil {
-		return fail("%v", err)
+		return nil, err
 	}
-	var sink proxy.Sink = proxy.LineSink{W: w}
-	var md *transcript
+	out := &outputs{name: name, w: w, sink: proxy.LineSink{W: w}}
 	if c.LogDir != "" {
-		mdPath := strings.TrimSuffix(output, ".jsonl") + ".md"
-		if md, err = newTranscript(mdPath); err != nil {
+		out.mdPath = strings.TrimSuffix(name, ".jsonl") + ".md"
+		md, err := newTranscript(out.mdPath, logger, c.Fsync)
+		if err != nil {
 			_ = w.Close()
-			return fail("%v", err)
+			return nil, err
 		}
-		sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
+		out.md = md
+		out.sink = teeSink{lines: proxy.LineSink{W: teeLines{jsonl: w, md: md}}, md: md}
+		out.mdFailed = md.Failed()
 	}
-	closeOutputs := func() error {
-		var mdErr error
-		if md != nil {
-			mdErr = md.Close()
+	return out, nil
+}
+
+// close flushes and closes every output, and returns the first failure.
+func (o *outputs) close() error {
+	var mdErr error
+	if o.md != nil {
+		mdErr = o.md.Close()
+	}
+	return errors.Join(o.w.Close(), mdErr)
+}
+
+// waitForStop waits for what ends the run and returns the exit status:
+// SIGINT or SIGTERM (0; in-flight exchanges then get grace to finish), a
+// failed write of the records or the transcript, or a server that stops
+// (1). SIGHUP reopens both outputs.
+func (o *outputs) waitForStop(logger *log.Logger, sigs <-chan os.Signal, served <-chan error, grace time.Duration) int {
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if err := reopen(o.w, o.md); err != nil {
+					logger.Printf("%v", err)
+					return clikit.ExitFailure
+				}
+				continue
+			}
+			logger.Printf("%v: finishing in-flight exchanges (up to %v; signal again to cut them now)", sig, grace)
+			return clikit.ExitOK
+		case err := <-o.w.Failed():
+			logger.Printf("%v; stopping", err)
+			return clikit.ExitFailure
+		case err := <-o.mdFailed:
+			logger.Printf("transcript %s: %v; stopping", o.mdPath, err)
+			return clikit.ExitFailure
+		case err := <-served:
+			logger.Printf("serve: %v", err)
+			return clikit.ExitFailure
 		}
-		return errors.Join(w.Close(), mdErr)
 	}
-	tap, err := proxy.New(proxy.Config{
+}
+
+// tapConfig is the proxy's configuration from the flags.
+func (c *cli) tapConfig(sink proxy.Sink, logger *log.Logger) proxy.Config {
+	return proxy.Config{
 		Upstream:       c.Upstream,
 		Sink:           sink,
 		ConnectTimeout: c.ConnectTimeout.Duration(),
@@ -139,72 +234,24 @@ func (c *cli) run(stdout, stderr io.Writer, sigs <-chan os.Signal) int {
 		TempDir:        c.TempDir,
 		RedactHeaders:  c.RedactHeader,
 		ErrorLog:       logger,
-	})
-	if err != nil {
-		_ = closeOutputs()
-		return fail("%v", err)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
-	if err != nil {
-		_ = closeOutputs()
-		return fail("%v", err)
-	}
-	// After a burst the runtime keeps its busiest heap for minutes; give
-	// it back once no exchange has started for a while (issue 5).
-	defer gctune.ReleaseWhenIdle(releaseIdle, tap.Started)()
+}
 
-	base, cancelBase := context.WithCancelCause(context.Background())
-	srv := &http.Server{
+// serverIdleTimeout is how long a client's idle keep-alive connection is
+// kept open.
+const serverIdleTimeout = 2 * time.Minute
+
+// server is the HTTP server in front of the tap; base is every request's
+// parent context, cancelled with proxy.ErrShutdown to cut the exchanges
+// still running when the grace period is over.
+func (c *cli) server(tap *proxy.Tap, output string, logger *log.Logger, base context.Context) *http.Server {
+	return &http.Server{
 		Handler:           proxy.WithHealth(tap, map[string]string{"upstream": tap.Upstream(), "output": output}),
 		ReadHeaderTimeout: c.HeaderTimeout.Duration(), // a client trickling headers cannot hold a connection
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       serverIdleTimeout,
 		ErrorLog:          logger,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Printf("listening on http://%s", ln.Addr())
-	logger.Printf("forwarding to %s, recording to %s", tap.Upstream(), output)
-	if md != nil {
-		logger.Printf("writing the Markdown transcript to %s", md.path)
-	}
-
-	status := clikit.ExitOK
-loop:
-	for {
-		select {
-		case sig := <-sigs:
-			if sig == syscall.SIGHUP {
-				if err := w.Reopen(); err != nil {
-					logger.Printf("%v", err)
-					status = clikit.ExitFailure
-					break loop
-				}
-				continue
-			}
-			logger.Printf("%v: finishing in-flight exchanges (up to %v; signal again to cut them now)", sig, c.Grace.Duration())
-			break loop
-		case err := <-w.Failed():
-			logger.Printf("%v; stopping", err)
-			status = clikit.ExitFailure
-			break loop
-		case err := <-served:
-			logger.Printf("serve: %v", err)
-			status = clikit.ExitFailure
-			break loop
-		}
-	}
-
-	grace := c.Grace.Duration()
-	if status != clikit.ExitOK {
-		grace = 0 // records can no longer be written; stop now
-	}
-	shutdown(srv, tap, cancelBase, grace, sigs)
-	if err := closeOutputs(); err != nil && status == clikit.ExitOK {
-		logger.Printf("%v", err)
-		status = clikit.ExitFailure
-	}
-	return status
 }
 
 // shutdown stops accepting, lets in-flight exchanges finish for grace (or

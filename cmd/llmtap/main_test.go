@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,8 +21,9 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/proxy"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )
@@ -142,6 +144,9 @@ func TestUsageErrors(t *testing.T) {
 		{"negative max-body", []string{"--upstream", "http://u", "--max-body", "-1"}, "--max-body"},
 		{"bad upstream-timeout", []string{"--upstream", "http://u", "--upstream-timeout", "soon"}, "--upstream-timeout"},
 		{"negative grace", []string{"--upstream", "http://u", "--grace", "-1s"}, "--grace"},
+		{"negative connect-timeout", []string{"--upstream", "http://u", "--connect-timeout", "-1"}, "--connect-timeout"},
+		{"negative header-timeout", []string{"--upstream", "http://u", "--header-timeout", "-1s"}, "--header-timeout"},
+		{"negative upstream-timeout", []string{"--upstream", "http://u", "--upstream-timeout", "-5"}, "--upstream-timeout"},
 		{"bad port", []string{"--upstream", "http://u", "--port", "http"}, "--port"},
 		{"positional", []string{"--upstream", "http://u", "extra"}, "extra"},
 		{"output and log-dir", []string{"--upstream", "http://u", "-o", "x.jsonl", "--log-dir", "d"}, "--log-dir"},
@@ -239,6 +244,25 @@ func TestFlags(t *testing.T) {
 			t.Errorf("log-dir %q, output %q", c.LogDir, c.Output)
 		}
 	})
+}
+
+// TestZeroMeansNoLimit: 0 given to any of the four limits reaches the tap
+// and the server as zero, which both read as no limit.
+func TestZeroMeansNoLimit(t *testing.T) {
+	clearEnv(t)
+	c := mustParse(t, "--upstream", "http://u/v1", "--max-body", "0", "--connect-timeout", "0",
+		"--upstream-timeout", "0", "--header-timeout", "0")
+	cfg := c.tapConfig(proxy.LineSink{}, nil)
+	if cfg.MaxBody != 0 || cfg.ConnectTimeout != 0 || cfg.IdleTimeout != 0 {
+		t.Errorf("tap config: max body %d, connect %v, idle %v; want zeros", cfg.MaxBody, cfg.ConnectTimeout, cfg.IdleTimeout)
+	}
+	tap, err := proxy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv := c.server(tap, "stdout", nil, context.Background()); srv.ReadHeaderTimeout != 0 || srv.ReadTimeout != 0 {
+		t.Errorf("server: header timeout %v, read timeout %v; want none", srv.ReadHeaderTimeout, srv.ReadTimeout)
+	}
 }
 
 // runResult is what c.run returned, with what it wrote.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,7 +35,7 @@ func TestTeeSinkSpilledRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := newTranscript(mdPath)
+	md, err := newTranscript(mdPath, log.New(io.Discard, "", 0), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,97 +1,93 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"strings"
 
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
-	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
 )
 
-// transcript writes the Markdown transcript beside the JSONL file in
-// --log-dir, as the original script did: the same rendering as llmmd, in a
-// goroutine of its own so forwarding never waits on it.
+// transcript renders the Markdown transcript beside the JSONL file in
+// --log-dir, as the original script did, with the renderer llmmd uses. It
+// is the Transform of a jsonl.Writer of its own, so the .md behaves as the
+// JSONL output does: written on a goroutine of its own, reopened by
+// SIGHUP, its first failed write reported on Failed (llmtap then stops),
+// and a file cut back to its last whole section after a failed write.
+//
+// Back-pressure: the transcript's writer has a queue of its own, of the
+// same size as the JSONL writer's. When a slow disk fills it, the exchange
+// that hands over its record waits for room (see teeLines), just as for a
+// full JSONL queue; no record is left out of either file.
 type transcript struct {
-	path  string
-	lines chan []byte
-	done  chan struct{}
-	err   error // the first write error, read after done
+	path string
+	log  *log.Logger
+	md   *markdown.Renderer
+	p    fastjson.Parser
+	out  io.Writer // the writer the current Transform call was given
 }
 
-func newTranscript(path string) (*transcript, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// newTranscript opens path for appending and starts its writer.
+func newTranscript(path string, logger *log.Logger, fsync bool) (*jsonl.Writer, error) {
+	t := &transcript{path: path, log: logger}
+	t.md = markdown.New(t, markdown.Options{})
+	return jsonl.NewWriter(func() (io.WriteCloser, error) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open transcript: %w", err)
+		}
+		return f, nil
+	}, jsonl.Options{Fsync: fsync, Transform: t.render})
+}
+
+// Write is where the renderer writes: the output of the current render.
+func (t *transcript) Write(p []byte) (int, error) { return t.out.Write(p) }
+
+// render writes the section of one record line to w. A line it cannot read
+// (llmtap's own lines always parse; this is a guard) and a body it cannot
+// show are reported on stderr, and the transcript goes on; only a failed
+// write is an error.
+func (t *transcript) render(w io.Writer, line []byte) error {
+	t.out = w
+	v, err := record.ParseLine(&t.p, line)
 	if err != nil {
-		return nil, fmt.Errorf("open transcript: %w", err)
+		t.log.Printf("transcript %s: a record was left out: %v", t.path, err)
+		return nil
 	}
-	t := &transcript{path: path, lines: make(chan []byte, 1024), done: make(chan struct{})}
-	go t.run(f)
-	return t, nil
-}
-
-func (t *transcript) run(f *os.File) {
-	defer close(t.done)
-	bw := bufio.NewWriterSize(f, 64<<10)
-	md := markdown.New(bw, markdown.Options{})
-	var p fastjson.Parser
-	for line := range t.lines {
-		if t.err != nil {
-			continue // keep draining so no sender blocks
-		}
-		v, err := p.ParseBytes(line)
-		if err != nil {
-			continue // llmtap's own lines always parse
-		}
-		view, err := record.NewView(v)
-		if err != nil {
-			continue
-		}
-		if err := md.Render(view, provider.Parse(view)); err != nil {
-			t.err = err
-			continue
-		}
-		if len(t.lines) == 0 {
-			t.err = bw.Flush()
-		}
+	err = t.md.Record(v)
+	if errors.Is(err, markdown.ErrBodyNotShown) {
+		t.log.Printf("transcript %s: record %s: %v", t.path, v.ID(), err)
+		return nil
 	}
-	if t.err == nil {
-		t.err = bw.Flush()
-	}
-	if err := f.Close(); t.err == nil {
-		t.err = err
-	}
-	if t.err != nil {
-		t.err = fmt.Errorf("write transcript %s: %w", t.path, t.err)
-	}
-}
-
-// Close waits until every line sent has been rendered and returns the first
-// error. No line may be sent after Close.
-func (t *transcript) Close() error {
-	close(t.lines)
-	<-t.done
-	return t.err
+	return err
 }
 
 // teeLines hands each record line to the JSONL writer and a copy of it to
 // the transcript. A line that WriteFunc streams (a record with a spilled
 // body) is not copied: teeSink gives the transcript that record.
+//
+// Write hands the copy to the transcript first: when the transcript's
+// queue is full, it blocks, and so does the exchange handing over its
+// record (back-pressure, as for the JSONL output).
 type teeLines struct {
 	jsonl *jsonl.Writer
-	md    *transcript
+	md    *jsonl.Writer
 }
 
 var _ proxy.FuncWriter = teeLines{}
 
 func (t teeLines) Write(line []byte) error {
-	t.md.lines <- bytes.Clone(line) // the JSONL writer reuses line once written
+	// The JSONL writer reuses line once written. A failed transcript has
+	// reported its failure on Failed, and llmtap is stopping.
+	_ = t.md.Write(bytes.Clone(line))
 	return t.jsonl.Write(line)
 }
 
@@ -104,7 +100,7 @@ func (t teeLines) WriteFunc(fn func(io.Writer) error) error { return t.jsonl.Wri
 // record has it all), so the transcript costs bounded memory.
 type teeSink struct {
 	lines proxy.LineSink
-	md    *transcript
+	md    *jsonl.Writer
 }
 
 // maxTranscriptBody is the largest spilled body the transcript renders.
@@ -129,7 +125,7 @@ func (s teeSink) Record(rec *record.Record) {
 			e.Message = strings.TrimPrefix(e.Message+"; the transcript leaves out "+strings.Join(notes, ", "), "; ")
 			c.Error = &e
 		}
-		s.md.lines <- c.AppendJSON(nil)
+		_ = s.md.Write(c.AppendJSON(nil))
 	}
 	s.lines.Record(rec)
 }
@@ -155,4 +151,18 @@ func transcriptBody(b record.Body, what string, notes []string) (record.Body, []
 		return b, append(notes, fmt.Sprintf("the %s body (unreadable: %v)", what, err))
 	}
 	return b, notes
+}
+
+// reopen reopens the JSONL output and then the transcript, if any (SIGHUP).
+func reopen(w, md *jsonl.Writer) error {
+	if err := w.Reopen(); err != nil {
+		return err
+	}
+	if md == nil {
+		return nil
+	}
+	if err := md.Reopen(); err != nil {
+		return fmt.Errorf("transcript: %w", err)
+	}
+	return nil
 }

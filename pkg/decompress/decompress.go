@@ -1,22 +1,20 @@
 // Package decompress decodes HTTP content-codings (gzip, deflate, br, zstd)
 // so that llmtap can record a compressed response as readable bytes while the
-// client gets the wire bytes untouched (DESIGN.md, "body_bytes").
+// client gets the wire bytes untouched.
 //
 // It knows Content-Encoding values but not HTTP: callers pass the header value
-// and the bytes. Decode bounds its output, so a small hostile body cannot make
-// the recorder allocate gigabytes.
+// and the bytes. DecodeTo bounds its output, so a small hostile body cannot
+// make the recorder allocate gigabytes.
 package decompress
 
 import (
 	"bufio"
-	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/andybalholm/brotli"
@@ -251,66 +249,83 @@ func isZlibHeader(b []byte) bool {
 	return cmf&0x0f == 8 && cmf>>4 <= 7 && (uint16(cmf)<<8|uint16(flg))%31 == 0
 }
 
-// Decode decodes body and returns at most limit decoded bytes; truncated
-// reports that more would follow. A decompression bomb never makes it
-// allocate more than about limit bytes: it stops reading one byte past the
-// limit, and grows its buffer no further than that.
+// Result is what DecodeTo did.
+type Result struct {
+	// Identity reports that the Content-Encoding names no coding to undo
+	// (it is empty, or lists only "identity"): nothing was read or
+	// written, and the body is its own decoding.
+	Identity bool
+	// Written is how many decoded bytes went to dst.
+	Written int64
+	// Truncated reports that the decoding goes on past the limit: dst got
+	// its first limit bytes, and the rest was never decoded.
+	Truncated bool
+}
+
+// copyBufferSize is the size of the buffer DecodeTo makes when given none.
+const copyBufferSize = 32 << 10
+
+// DecodeTo writes the decoding of src, a body sent with contentEncoding, to
+// dst, stopping at limit bytes. A decompression bomb costs no more than
+// limit bytes of output and the decoders' own fixed state: it stops
+// decoding one byte past the limit, and that byte is not written. buf is the
+// copy buffer (nil: one of 32 KiB is made).
 //
-// With no coding to undo (an empty or "identity" Content-Encoding) out is
-// body itself, cut to limit, not a copy. On a decoding error, out holds what
-// was decoded before it: a stream cut off mid-way (an aborted upstream) still
-// yields its first part. A negative limit counts as zero.
-func Decode(contentEncoding string, body []byte, limit int64) (out []byte, truncated bool, err error) {
+// With no coding to undo (Result.Identity) it reads and writes nothing: the
+// caller keeps the body as it is, cut to limit if it likes, and does not
+// copy it. An unsupported coding is an error wrapping ErrUnsupported, with
+// nothing written. On a decoding error, dst holds what was decoded before
+// it: a stream cut off mid-way (an aborted upstream) still yields its first
+// part. A body that runs past the limit is not an error, whatever lies
+// beyond the limit. A negative limit counts as zero. An error from dst is
+// returned as it is.
+func DecodeTo(dst io.Writer, src io.Reader, contentEncoding string, limit int64, buf []byte) (Result, error) {
+	var res Result
 	limit = max(limit, 0)
 	cs, err := codings(contentEncoding)
 	if err != nil {
-		return nil, false, err
+		return res, err
 	}
 	if len(cs) == 0 {
-		if int64(len(body)) > limit {
-			return body[:limit], true, nil
-		}
-		return body, false, nil
+		res.Identity = true
+		return res, nil
 	}
-	rd, err := NewReader(contentEncoding, bytes.NewReader(body))
+	rd, err := NewReader(contentEncoding, src)
 	if err != nil {
-		return nil, false, err
+		return res, err
 	}
 	defer rd.Close()
-	n := limit
-	if n < math.MaxInt64 {
-		n++ // one byte past the limit tells "exactly limit" from "more"
+	if len(buf) == 0 {
+		buf = make([]byte, copyBufferSize)
 	}
-	out, err = readAtMost(rd, n, int64(len(body))*4)
-	if int64(len(out)) > limit {
-		return out[:limit], true, nil
-	}
-	return out, false, err
-}
-
-// readAtMost reads up to n bytes from r, starting with a buffer of about
-// sizeHint bytes. Unlike io.ReadAll it never grows its buffer past n, so the
-// allocation is bounded by n whatever r produces.
-func readAtMost(r io.Reader, n, sizeHint int64) ([]byte, error) {
-	buf := make([]byte, 0, min(n, max(sizeHint, 512)))
-	for int64(len(buf)) < n {
-		if len(buf) == cap(buf) {
-			c := min(n, int64(cap(buf))*2)
-			if n-c < c/2 { // close enough: one last allocation of n, not two
-				c = n
+	for {
+		// Read one byte past the limit, to tell "exactly limit" from "more".
+		want := int64(len(buf))
+		if room := limit - res.Written; room < want {
+			want = room + 1
+		}
+		n, rerr := rd.Read(buf[:want])
+		if room := limit - res.Written; int64(n) > room {
+			n = int(room)
+			res.Truncated = true
+		}
+		if n > 0 {
+			m, werr := dst.Write(buf[:n])
+			res.Written += int64(m)
+			if werr == nil && m < n {
+				werr = io.ErrShortWrite
 			}
-			grown := make([]byte, len(buf), c)
-			copy(grown, buf)
-			buf = grown
+			if werr != nil {
+				return res, werr
+			}
 		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
+		switch {
+		case res.Truncated:
+			return res, nil
+		case rerr == io.EOF:
+			return res, nil
+		case rerr != nil:
+			return res, rerr
 		}
 	}
-	return buf, nil
 }

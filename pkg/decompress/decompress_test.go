@@ -78,6 +78,28 @@ func mustWrite(tb testing.TB, w io.WriteCloser, b []byte) {
 	}
 }
 
+// decode is DecodeTo into memory, as a caller that holds the body would use
+// it: with no coding to undo, the body itself cut to limit.
+func decode(enc string, body []byte, limit int64) (out []byte, truncated bool, err error) {
+	return decodeWith(enc, body, limit, nil)
+}
+
+// decodeWith is decode with copyBuf as DecodeTo's copy buffer.
+func decodeWith(enc string, body []byte, limit int64, copyBuf []byte) (out []byte, truncated bool, err error) {
+	var buf bytes.Buffer
+	res, err := DecodeTo(&buf, bytes.NewReader(body), enc, limit, copyBuf)
+	if res.Identity {
+		if int64(len(body)) > max(limit, 0) {
+			return body[:max(limit, 0)], true, err
+		}
+		return body, false, err
+	}
+	if int64(buf.Len()) != res.Written {
+		return nil, false, fmt.Errorf("Written = %d, but %d bytes were written", res.Written, buf.Len())
+	}
+	return buf.Bytes(), res.Truncated, err
+}
+
 // sample is a body with both text and incompressible bytes, so every coding
 // emits more than one block.
 func sample() []byte {
@@ -148,7 +170,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, truncated, err := Decode(tt.encoding, tt.body, 1<<30)
+			got, truncated, err := decode(tt.encoding, tt.body, 1<<30)
 			if err != nil || truncated {
 				t.Fatalf("Decode: truncated=%v err=%v", truncated, err)
 			}
@@ -176,9 +198,9 @@ func TestDecodeRoundTrip(t *testing.T) {
 func TestDecodeEmptyBody(t *testing.T) {
 	for _, enc := range []string{"gzip", "deflate", "br", "zstd", "deflate, gzip", ""} {
 		t.Run(enc, func(t *testing.T) {
-			got, truncated, err := Decode(enc, nil, 100)
+			got, truncated, err := decode(enc, nil, 100)
 			if len(got) != 0 || truncated || err != nil {
-				t.Errorf("Decode(%q, nil) = %q, %v, %v; want empty, no error", enc, got, truncated, err)
+				t.Errorf("decode(%q, nil) = %q, %v, %v; want empty, no error", enc, got, truncated, err)
 			}
 		})
 	}
@@ -216,7 +238,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, truncated, err := Decode(tt.encoding, tt.body, 1<<30)
+			got, truncated, err := decode(tt.encoding, tt.body, 1<<30)
 			if err == nil {
 				t.Fatalf("Decode: no error, %d bytes", len(got))
 			}
@@ -264,7 +286,7 @@ func TestDecodeLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, truncated, err := Decode(tt.encoding, tt.body, tt.limit)
+			got, truncated, err := decode(tt.encoding, tt.body, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,9 +301,10 @@ func TestDecodeLimit(t *testing.T) {
 }
 
 // TestDecodeBomb decodes 100 MB of zeros, compressed to a few hundred KB or
-// less, with a 1 MB limit: the output stops at the limit and the memory
-// allocated stays near the limit plus the decoder's own fixed state (for zstd
-// and brotli, a window buffer whose size the format bounds).
+// less, with a 1 MB limit, into a writer that keeps nothing: the output stops
+// at the limit, and what DecodeTo allocates stays near the decoders' own
+// fixed state (for zstd and brotli, a window buffer whose size the format
+// bounds), however much the body would expand to.
 func TestDecodeBomb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compresses 100 MB per coding")
@@ -294,29 +317,30 @@ func TestDecodeBomb(t *testing.T) {
 		name     string
 		encoding string
 		body     []byte
-		maxAlloc uint64 // decoder state on top of the output
+		maxAlloc uint64 // decoder state and the copy buffer
 	}{
-		{"gzip", "gzip", gz, 5 * limit / 2},
-		{"raw deflate", "deflate", gz[10 : len(gz)-8], 5 * limit / 2},         // gzip less its header and trailer
-		{"zstd", "zstd", zstdOf(t, zeros), 5*limit/2 + zstdMaxWindow + 1<<20}, // window, blocks, tables
-		{"br", "br", brotliOf(t, zeros), 5*limit/2 + 16<<20},
-		{"gzip of gzip", "gzip, gzip", gzipOf(t, gz), 5 * limit / 2},
+		{"gzip", "gzip", gz, limit / 2},
+		{"raw deflate", "deflate", gz[10 : len(gz)-8], limit / 2},           // gzip less its header and trailer
+		{"zstd", "zstd", zstdOf(t, zeros), limit/2 + zstdMaxWindow + 1<<20}, // window, blocks, tables
+		{"br", "br", brotliOf(t, zeros), limit/2 + 16<<20},
+		{"gzip of gzip", "gzip, gzip", gzipOf(t, gz), limit},
 	}
 	zeros = nil
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var before, after runtime.MemStats
+			var out zeroCounter
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			got, truncated, err := Decode(tt.encoding, tt.body, limit)
+			res, err := DecodeTo(&out, bytes.NewReader(tt.body), tt.encoding, limit, nil)
 			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !truncated || len(got) != limit {
-				t.Errorf("got %d bytes, truncated=%v; want %d, true", len(got), truncated, limit)
+			if !res.Truncated || res.Written != limit || out.n != limit {
+				t.Errorf("wrote %d bytes (Result %+v); want %d, truncated", out.n, res, limit)
 			}
-			if bytes.IndexFunc(got, func(r rune) bool { return r != 0 }) >= 0 {
+			if out.nonZero {
 				t.Errorf("output is not all zeros")
 			}
 			alloc := after.TotalAlloc - before.TotalAlloc
@@ -327,6 +351,71 @@ func TestDecodeBomb(t *testing.T) {
 		})
 	}
 }
+
+// zeroCounter counts the bytes written to it and notes any that is not 0.
+type zeroCounter struct {
+	n       int64
+	nonZero bool
+}
+
+func (z *zeroCounter) Write(p []byte) (int, error) {
+	z.n += int64(len(p))
+	z.nonZero = z.nonZero || bytes.IndexFunc(p, func(r rune) bool { return r != 0 }) >= 0
+	return len(p), nil
+}
+
+// failWriter accepts n bytes, then fails.
+type failWriter struct{ n int }
+
+var errWrite = errors.New("disk full")
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		m := w.n
+		w.n = 0
+		return m, errWrite
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+func TestDecodeToResult(t *testing.T) {
+	plain := sample()
+	gz := gzipOf(t, plain)
+	n := int64(len(plain))
+	tests := []struct {
+		name     string
+		encoding string
+		body     []byte
+		limit    int64
+		dst      io.Writer
+		want     Result
+		wantErr  error
+	}{
+		{"identity reads nothing", "identity", plain, n, io.Discard, Result{Identity: true}, nil},
+		{"empty header reads nothing", "", plain, 0, io.Discard, Result{Identity: true}, nil},
+		{"identity twice", " identity ,identity", plain, n, io.Discard, Result{Identity: true}, nil},
+		{"unsupported writes nothing", "compress", plain, n, io.Discard, Result{}, ErrUnsupported},
+		{"whole", "gzip", gz, n, io.Discard, Result{Written: n}, nil},
+		{"cut at the limit", "gzip", gz, 100, io.Discard, Result{Written: 100, Truncated: true}, nil},
+		{"empty body", "gzip", nil, 10, io.Discard, Result{}, nil},
+		{"dst fails", "gzip", gz, n, &failWriter{n: 5000}, Result{Written: 5000}, errWrite},
+		{"dst short write", "gzip", gz, n, shortWriter{}, Result{}, io.ErrShortWrite},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeTo(tt.dst, bytes.NewReader(tt.body), tt.encoding, tt.limit, make([]byte, 512))
+			if got != tt.want || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Errorf("DecodeTo = %+v, %v; want %+v, %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// shortWriter takes nothing and reports no error.
+type shortWriter struct{}
+
+func (shortWriter) Write([]byte) (int, error) { return 0, nil }
 
 // chunkReader returns at most n bytes per Read, as a network connection may.
 type chunkReader struct {
@@ -429,7 +518,7 @@ func TestIsZlibHeader(t *testing.T) {
 	}
 }
 
-// FuzzDecode checks that no input makes Decode panic or return more than
+// FuzzDecode checks that no input makes DecodeTo panic or write more than
 // limit bytes, and that a smaller limit yields a prefix of a larger one's
 // output. Limits are kept under 1 MiB: tiny brotli and zstd inputs can
 // legitimately expand to many megabytes.
@@ -442,17 +531,22 @@ func FuzzDecode(f *testing.F) {
 	f.Add("zstd", zstdOf(f, text), uint32(5))
 	f.Add("deflate, gzip", gzipOf(f, zlibOf(f, text)), uint32(1000))
 	f.Add("identity", text, uint32(3))
+	f.Add("gzip", gzipOf(f, text), uint32(3<<16|10)) // a 1-byte copy buffer
+	f.Add("br", brotliOf(f, text), uint32(2<<16|40)) // a 7-byte copy buffer
 	f.Fuzz(func(t *testing.T, enc string, body []byte, limit uint32) {
 		const most = 1 << 16
 		lim := int64(limit % most)
-		out, truncated, err := Decode(enc, body, lim)
+		// The proxy passes copy buffers of 2 KiB and 32 KiB; smaller ones
+		// put the limit in the middle of more reads. The high bits pick one.
+		copyBuf := make([]byte, []int{copyBufferSize, 2 << 10, 7, 1}[limit>>16%4])
+		out, truncated, err := decodeWith(enc, body, lim, copyBuf)
 		if int64(len(out)) > lim {
-			t.Fatalf("Decode(%q) returned %d bytes, limit %d", enc, len(out), lim)
+			t.Fatalf("DecodeTo(%q) wrote %d bytes, limit %d", enc, len(out), lim)
 		}
 		if truncated && (err != nil || int64(len(out)) != lim) {
 			t.Fatalf("truncated with %d bytes (limit %d), err %v", len(out), lim, err)
 		}
-		full, _, fullErr := Decode(enc, body, most)
+		full, _, fullErr := decode(enc, body, most)
 		if !bytes.HasPrefix(full, out) {
 			t.Fatalf("output at limit %d is not a prefix of the output at %d", lim, most)
 		}

@@ -11,8 +11,8 @@ package filter
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,16 +20,6 @@ import (
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
 )
-
-// ErrorKinds are the error.kind values llmtap writes, which --error accepts.
-var ErrorKinds = []string{
-	record.KindUpstreamUnreachable,
-	record.KindUpstreamTimeout,
-	record.KindUpstreamAborted,
-	record.KindClientCancelled,
-	record.KindShutdown,
-	record.KindBodyTruncated,
-}
 
 // Spec is a filter as llmgrep's flags give it. Every field is optional.
 // Different fields combine with AND; the values of one field with OR.
@@ -45,8 +35,8 @@ type Spec struct {
 	// OK matches exchanges that completed: a 2xx response and no error.
 	OK bool
 	// Stream, when set, matches streamed (true) or unstreamed (false)
-	// exchanges: a text/event-stream (or NDJSON) response, or, when no
-	// response came, a request with "stream": true.
+	// exchanges, as record.View.Streamed decides from the response; an
+	// exchange without a response was not streamed.
 	Stream *bool
 	// Tools are globs over the names of the tools called in the response;
 	// with InRequest, also in the request's history.
@@ -108,210 +98,13 @@ type Matcher struct {
 // is an *ArgError naming the flag, the value and the accepted forms.
 func Compile(s Spec) (*Matcher, error) {
 	m := &Matcher{invert: s.Invert}
-	now := s.Now
-	if now.IsZero() {
-		now = time.Now()
+	if s.Now.IsZero() {
+		s.Now = time.Now()
 	}
-
-	if len(s.Methods) > 0 {
-		methods := make([][]byte, len(s.Methods))
-		for i, v := range s.Methods {
-			t := strings.TrimSpace(v)
-			if t == "" || strings.IndexFunc(t, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_') }) >= 0 {
-				return nil, &ArgError{"--method", v, fmt.Errorf("want %s", methodForms)}
-			}
-			methods[i] = []byte(t)
-		}
-		m.add(func(l *line) bool {
-			got := l.v.GetStringBytes("method")
-			for _, want := range methods {
-				if bytes.EqualFold(got, want) {
-					return true
-				}
-			}
-			return false
-		})
-	}
-
-	ids, err := globs("--id", s.IDs)
-	if err != nil {
-		return nil, err
-	}
-	if ids != nil {
-		m.addPrecheck(ids)
-		m.add(func(l *line) bool { return anyGlobBytes(ids, l.v.GetStringBytes("id")) })
-	}
-
-	paths, err := globs("--path", s.Paths)
-	if err != nil {
-		return nil, err
-	}
-	if paths != nil {
-		m.add(func(l *line) bool { return anyGlobBytes(paths, l.v.GetStringBytes("path")) })
-	}
-
-	if len(s.Status) > 0 {
-		exprs := make([]statusExpr, len(s.Status))
-		for i, v := range s.Status {
-			if exprs[i], err = parseStatus(v); err != nil {
-				return nil, &ArgError{"--status", v, err}
-			}
-		}
-		m.add(func(l *line) bool {
-			st := l.v.Get("response", "status")
-			if st == nil || st.Type() != fastjson.TypeNumber {
-				return false
-			}
-			code := st.GetInt()
-			for _, e := range exprs {
-				if e.match(code) {
-					return true
-				}
-			}
-			return false
-		})
-	}
-
-	if len(s.Errors) > 0 {
-		kinds, anyErr, err := errorGlobs(s.Errors)
-		if err != nil {
+	for _, c := range compilers {
+		if err := c(m, &s); err != nil {
 			return nil, err
 		}
-		m.add(func(l *line) bool {
-			e := l.v.Get("error")
-			if e == nil || e.Type() == fastjson.TypeNull {
-				return false
-			}
-			return anyErr || anyGlobBytes(kinds, e.GetStringBytes("kind"))
-		})
-	}
-
-	if s.OK {
-		m.add(func(l *line) bool {
-			if e := l.v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
-				return false
-			}
-			st := l.v.Get("response", "status")
-			return st != nil && st.Type() == fastjson.TypeNumber && st.GetInt()/100 == 2
-		})
-	}
-
-	if s.Stream != nil {
-		want := *s.Stream
-		m.add(func(l *line) bool { return streamed(l.v) == want })
-	}
-
-	for _, d := range []struct {
-		flag, field string
-		vals        []string
-		above       bool
-	}{
-		{"--slower", "duration_ms", s.Slower, true},
-		{"--faster", "duration_ms", s.Faster, false},
-		{"--ttfb-over", "ttfb_ms", s.TTFBOver, true},
-	} {
-		if len(d.vals) == 0 {
-			continue
-		}
-		limits := make([]float64, len(d.vals))
-		for i, v := range d.vals {
-			dur, err := parseDuration(v)
-			if err != nil {
-				return nil, &ArgError{d.flag, v, err}
-			}
-			limits[i] = millis(dur)
-		}
-		field, above := d.field, d.above
-		m.add(func(l *line) bool {
-			x := l.v.Get(field)
-			if x == nil || x.Type() != fastjson.TypeNumber {
-				return false
-			}
-			ms := x.GetFloat64()
-			for _, lim := range limits {
-				if above && ms > lim || !above && ms < lim {
-					return true
-				}
-			}
-			return false
-		})
-	}
-
-	for _, t := range []struct {
-		flag  string
-		vals  []string
-		since bool
-	}{{"--since", s.Since, true}, {"--until", s.Until, false}} {
-		if len(t.vals) == 0 {
-			continue
-		}
-		bounds := make([]time.Time, len(t.vals))
-		for i, v := range t.vals {
-			if bounds[i], err = parseTime(v, now); err != nil {
-				return nil, &ArgError{t.flag, v, err}
-			}
-		}
-		since := t.since
-		m.add(func(l *line) bool {
-			start, err := time.Parse(time.RFC3339Nano, b2s(l.v.GetStringBytes("start")))
-			if err != nil {
-				return false
-			}
-			for _, b := range bounds {
-				if since && !start.Before(b) || !since && start.Before(b) {
-					return true
-				}
-			}
-			return false
-		})
-	}
-
-	for _, v := range s.Where {
-		w, err := parseWhere(v)
-		if err != nil {
-			return nil, &ArgError{"--where", v, err}
-		}
-		m.add(func(l *line) bool { return w.match(l.v) })
-	}
-
-	// The filters below may read the conversation: they come last, so it
-	// is parsed only for lines that passed all the others.
-	models, err := globs("--model", s.Models)
-	if err != nil {
-		return nil, err
-	}
-	if models != nil {
-		m.add(func(l *line) bool {
-			if b := l.v.Get("request", "body", "model"); b != nil && b.Type() == fastjson.TypeString {
-				s, _ := b.StringBytes()
-				if len(s) > 0 {
-					return anyGlobBytes(models, s)
-				}
-			}
-			// A record that names no model matches no --model, not even *.
-			model := l.exchange().Model
-			return model != "" && anyGlob(models, model)
-		})
-	}
-
-	tools, err := globs("--tool", s.Tools)
-	if err != nil {
-		return nil, err
-	}
-	if tools != nil {
-		m.addPrecheck(tools)
-		inRequest := s.InRequest
-		m.add(func(l *line) bool { return toolCalled(l.exchange(), tools, inRequest) })
-	} else if s.InRequest {
-		return nil, &ArgError{"--in-request", "", errors.New("goes with --tool NAME")}
-	}
-
-	text, err := compileText(s.Patterns, s.Fixed, s.IgnoreCase)
-	if err != nil {
-		return nil, err
-	}
-	if text != nil && (len(text.res) > 0 || len(text.lits) > 0) {
-		m.add(func(l *line) bool { return text.match(l.exchange()) })
 	}
 	return m, nil
 }
@@ -424,22 +217,6 @@ func framed(ln []byte) bool {
 	return ok && len(rest) > 0 && (rest[0] >= '0' && rest[0] <= '9' || rest[0] == '-') && ln[len(ln)-1] == '}'
 }
 
-// streamed reports whether the exchange was streamed: its response is an
-// event stream (or NDJSON), or no response came and the request asked
-// for a stream.
-func streamed(v *fastjson.Value) bool {
-	res := v.Get("response")
-	if res == nil || res.Type() != fastjson.TypeObject {
-		return v.GetBool("request", "body", "stream")
-	}
-	ct := b2s(res.GetStringBytes("headers", "content-type"))
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
-	return strings.EqualFold(ct, "text/event-stream") || strings.EqualFold(ct, "application/x-ndjson")
-}
-
 // globs compiles the globs of one flag; nil when there are none.
 func globs(flag string, vals []string) ([]glob, error) {
 	if len(vals) == 0 {
@@ -460,7 +237,12 @@ func globs(flag string, vals []string) ([]glob, error) {
 // one llmtap writes (or a glob that matches one), so a typo is an error,
 // not a silent empty result.
 func errorGlobs(vals []string) (gs []glob, anyErr bool, err error) {
-	forms := "want one of " + strings.Join(ErrorKinds, ", ") + ", or a glob over them (upstream_*)"
+	kinds := record.ErrorKinds()
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.Name
+	}
+	forms := "want one of " + strings.Join(names, ", ") + ", or a glob over them (upstream_*)"
 	for _, v := range vals {
 		if v == "" {
 			anyErr = true
@@ -470,21 +252,12 @@ func errorGlobs(vals []string) (gs []glob, anyErr bool, err error) {
 		if err != nil {
 			return nil, false, &ArgError{"--error", v, fmt.Errorf("%v: %s", err, forms)}
 		}
-		if !globMatchesAny(g, ErrorKinds) {
+		if !slices.ContainsFunc(names, g.match) {
 			return nil, false, &ArgError{"--error", v, fmt.Errorf("unknown kind: %s", forms)}
 		}
 		gs = append(gs, g)
 	}
 	return gs, anyErr, nil
-}
-
-func globMatchesAny(g glob, names []string) bool {
-	for _, n := range names {
-		if g.match(n) {
-			return true
-		}
-	}
-	return false
 }
 
 func anyGlobBytes(gs []glob, b []byte) bool {

@@ -71,7 +71,7 @@ func eachText(ex *provider.Exchange, f func(string) bool) bool {
 	for _, msgs := range [2][]provider.Message{ex.Request, ex.Response} {
 		for i := range msgs {
 			m := &msgs[i]
-			if (m.Role == "tool" || m.Role == "function") && m.Name != "" && f(m.Name) {
+			if m.IsToolResult() && m.Name != "" && f(m.Name) {
 				return true
 			}
 			for _, p := range m.Parts {
@@ -108,7 +108,7 @@ func toolCalled(ex *provider.Exchange, tools []glob, inRequest bool) bool {
 					return true
 				}
 			}
-			if results && (m.Role == "tool" || m.Role == "function") && m.Name != "" && anyGlob(tools, m.Name) {
+			if results && m.IsToolResult() && m.Name != "" && anyGlob(tools, m.Name) {
 				return true
 			}
 		}

@@ -23,7 +23,7 @@ func TestPercent(t *testing.T) {
 		{48 * mib, 25},
 		{500 * mib, 25},
 	} {
-		if got := Default.Percent(tc.live); got != tc.want {
+		if got := Default().Percent(tc.live); got != tc.want {
 			t.Errorf("Percent(%d MiB) = %d, want %d", tc.live/mib, got, tc.want)
 		}
 	}
@@ -67,10 +67,22 @@ func waitPercent(t *testing.T, tuner *Tuner, want int) {
 
 func TestUserGOGCStands(t *testing.T) {
 	t.Setenv("GOGC", "200")
-	if tuner := Start(Default); tuner != nil {
+	if tuner := Start(Default()); tuner != nil {
 		tuner.Stop()
 		t.Fatal("Start tuned with GOGC set")
 	}
+}
+
+// TestGOMEMLIMITKeepsTuning: a memory limit is a ceiling over the tuned
+// heap, not a reason to stop tuning.
+func TestGOMEMLIMITKeepsTuning(t *testing.T) {
+	unsetenv(t, "GOGC")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	tuner := Start(Default())
+	if tuner == nil {
+		t.Fatal("Start did not tune with GOMEMLIMIT set")
+	}
+	tuner.Stop()
 }
 
 func TestStopRestores(t *testing.T) {
@@ -84,8 +96,7 @@ func TestStopRestores(t *testing.T) {
 	if got := debug.SetGCPercent(77); got != 77 {
 		t.Errorf("after Stop GOGC is %d, want 77", got)
 	}
-	runtime.GC()
-	time.Sleep(10 * time.Millisecond)
+	tuner.afterGC() // what a collection's cleanup runs; it must see Stop
 	if got := debug.SetGCPercent(77); got != 77 {
 		t.Errorf("a collection after Stop changed GOGC to %d", got)
 	}

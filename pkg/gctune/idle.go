@@ -11,9 +11,8 @@ import (
 // to the OS once activity has reported the same count for idle, and again
 // after each later burst. After a burst of work the runtime keeps the heap
 // of its busiest moment and gives it back only over minutes; a proxy that
-// sits idle between runs should shrink back near its starting size (issue
-// 5). It costs one forced collection per idle spell. The returned func stops
-// it.
+// sits idle between runs should shrink back near its starting size. It
+// costs one forced collection per idle spell. The returned func stops it.
 func ReleaseWhenIdle(idle time.Duration, activity func() uint64) (stop func()) {
 	return releaseWhenIdle(idle, activity, release)
 }
@@ -32,17 +31,14 @@ func releaseWhenIdle(idle time.Duration, activity func() uint64, free func()) (s
 	wg.Go(func() {
 		tick := time.NewTicker(max(idle/10, time.Millisecond))
 		defer tick.Stop()
-		last, changed, released := activity(), time.Now(), true // nothing to give back yet
+		w := newIdleWatch(idle, activity(), time.Now())
 		for {
 			select {
 			case <-done:
 				return
 			case now := <-tick.C:
-				if n := activity(); n != last {
-					last, changed, released = n, now, false
-				} else if !released && now.Sub(changed) >= idle {
+				if w.observe(now, activity()) {
 					free()
-					released = true
 				}
 			}
 		}
@@ -51,4 +47,30 @@ func releaseWhenIdle(idle time.Duration, activity func() uint64, free func()) (s
 		close(done)
 		wg.Wait()
 	}
+}
+
+// idleWatch decides when to release, from the activity count seen at each
+// tick: once per idle spell that follows a change, never at the start.
+type idleWatch struct {
+	idle     time.Duration
+	last     uint64    // the count last seen
+	changed  time.Time // when it last changed
+	released bool      // already released since it changed
+}
+
+func newIdleWatch(idle time.Duration, count uint64, now time.Time) *idleWatch {
+	return &idleWatch{idle: idle, last: count, changed: now, released: true} // nothing to give back yet
+}
+
+// observe takes the count at now and reports whether to release.
+func (w *idleWatch) observe(now time.Time, count uint64) bool {
+	if count != w.last {
+		w.last, w.changed, w.released = count, now, false
+		return false
+	}
+	if w.released || now.Sub(w.changed) < w.idle {
+		return false
+	}
+	w.released = true
+	return true
 }

@@ -8,44 +8,49 @@ import (
 	"time"
 )
 
-// TestReleaseWhenIdle: no release at the start or while the count moves;
-// one release per idle spell that follows activity.
-func TestReleaseWhenIdle(t *testing.T) {
+// TestIdleWatch: no release at the start or while the count moves; one
+// release per idle spell that follows activity.
+func TestIdleWatch(t *testing.T) {
 	const idle = 40 * time.Millisecond
-	var count atomic.Uint64
-	var releases atomic.Int32
-	stop := releaseWhenIdle(idle, count.Load, func() { releases.Add(1) })
-	defer stop()
-
-	expect := func(when string, want int32) {
-		t.Helper()
-		if got := releases.Load(); got != want {
-			t.Fatalf("%s: %d releases, want %d", when, got, want)
+	t0 := time.Unix(1e9, 0)
+	w := newIdleWatch(idle, 0, t0)
+	for i, step := range []struct {
+		what  string
+		at    time.Duration // since t0
+		count uint64
+		want  bool
+	}{
+		{"idle from the start", 3 * idle, 0, false},
+		{"busy", 3*idle + 1, 1, false},
+		{"busy, changed within idle", 3*idle + idle/2, 2, false},
+		{"busy, just short of idle", 4*idle + idle/2 - 1, 2, false},
+		{"idle after a burst", 4*idle + idle/2, 2, true},
+		{"still idle", 10 * idle, 2, false},
+		{"a second burst", 11 * idle, 3, false},
+		{"idle after a second burst", 12 * idle, 3, true},
+		{"idle long after", 100 * idle, 3, false},
+		{"a count that goes back counts as activity", 101 * idle, 2, false},
+		{"and its idle spell releases", 102 * idle, 2, true},
+	} {
+		if got := w.observe(t0.Add(step.at), step.count); got != step.want {
+			t.Fatalf("step %d (%s): release %v, want %v", i, step.what, got, step.want)
 		}
 	}
-	time.Sleep(3 * idle)
-	expect("idle from the start", 0)
+}
 
-	for range 10 { // busy for 2.5 idle spells
-		count.Add(1)
-		time.Sleep(idle / 4)
-	}
-	expect("while busy", 0)
-
-	deadline := time.Now().Add(5 * time.Second)
-	for releases.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(idle / 4)
-	}
-	expect("idle after a burst", 1)
-	time.Sleep(3 * idle)
-	expect("still idle", 1)
-
+// TestReleaseWhenIdleStops: stop returns once the watcher goroutine has
+// ended, and free is not called after it.
+func TestReleaseWhenIdleStops(t *testing.T) {
+	var count atomic.Uint64
+	var stopped atomic.Bool
+	stop := releaseWhenIdle(time.Millisecond, count.Load, func() {
+		if stopped.Load() {
+			t.Error("free called after stop")
+		}
+	})
 	count.Add(1)
-	deadline = time.Now().Add(5 * time.Second)
-	for releases.Load() == 1 && time.Now().Before(deadline) {
-		time.Sleep(idle / 4)
-	}
-	expect("idle after a second burst", 2)
+	stop()
+	stopped.Store(true)
 }
 
 // TestReleaseWhenIdleFreesMemory: the real release hands freed heap back

@@ -329,7 +329,7 @@ func fsizeChild(path string) {
 }
 
 // TestFlushDoesNotStat: keeping track of the last whole line costs no
-// syscall per flush (issue 5); the file is looked at when it is opened and
+// syscall per flush; the file is looked at when it is opened and
 // when a write has failed, not after every record.
 func TestFlushDoesNotStat(t *testing.T) {
 	f := &fakeFile{limit: 1 << 30}

@@ -16,10 +16,18 @@ import (
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("jsonl: writer closed")
 
+// DefaultQueue is Options.Queue when it is not set: enough finished lines
+// to ride out a burst or a slow moment of the disk.
+const DefaultQueue = 4096
+
+// writeBuffer is the size of the writer's buffer: a flush under load is one
+// large write.
+const writeBuffer = 64 << 10
+
 // Options tunes a Writer. The zero value is usable.
 type Options struct {
 	// Queue is how many lines may wait for the writer goroutine before
-	// Write blocks (back-pressure, never loss). Default 4096.
+	// Write blocks (back-pressure, never loss). Default DefaultQueue.
 	Queue int
 	// Fsync syncs the output after each batch of lines written, when the
 	// output supports it (an *os.File that is a regular file).
@@ -27,6 +35,12 @@ type Options struct {
 	// Release, if set, is given each line once it has been written, so the
 	// caller can pool its buffers.
 	Release func([]byte)
+	// Transform, if set, writes each line given to Write to the output in
+	// its place, on the writer goroutine and in order, for an output made
+	// from the lines (llmtap's Markdown transcript). It must write whole
+	// lines, or nothing. Its error is a write failure, handled as a
+	// WriteFunc function's is. Lines of WriteFunc are not transformed.
+	Transform func(w io.Writer, line []byte) error
 }
 
 // Writer writes whole lines from many goroutines to one output. One
@@ -63,7 +77,7 @@ type Writer struct {
 // Reopen calls open again (log rotation); open may return the same stream.
 func NewWriter(open func() (io.WriteCloser, error), opts Options) (*Writer, error) {
 	if opts.Queue <= 0 {
-		opts.Queue = 4096
+		opts.Queue = DefaultQueue
 	}
 	out, err := open()
 	if err != nil {
@@ -179,92 +193,16 @@ func (w *Writer) setFailure(err error) {
 // that no Write blocks forever, and writes nothing more.
 func (w *Writer) run(out io.WriteCloser) {
 	defer close(w.done)
-	mark := newLineMark(out)
-	bw := bufio.NewWriterSize(mark, 64<<10)
-	var failed bool
-	fail := func(err error) {
-		if !failed {
-			failed = true
-			w.setFailure(err)
-		}
-	}
-	// failOutput is fail for a failed write: it first cuts the partial
-	// line the write may have left.
-	failOutput := func(err error) {
-		if failed {
-			return
-		}
-		err = fmt.Errorf("write output: %w", err)
-		if cerr := mark.cut(); cerr != nil {
-			err = fmt.Errorf("%w (and cutting the partial line it left failed: %v)", err, cerr)
-		}
-		fail(err)
-	}
-	flush := func() {
-		if failed {
-			return
-		}
-		if err := bw.Flush(); err != nil {
-			failOutput(err)
-			return
-		}
-		mark.update()
-		if w.opts.Fsync {
-			if s, ok := out.(interface{ Sync() error }); ok {
-				if err := s.Sync(); err != nil && !isNotSyncable(err) {
-					fail(fmt.Errorf("sync output: %w", err))
-				}
-			}
-		}
-	}
-	put := func(it item) {
-		if it.fn != nil {
-			if failed {
-				it.done <- w.failure()
-				return
-			}
-			ow := &outputWriter{w: bw}
-			err := it.fn(ow)
-			if err == nil {
-				mark.line(ow.n)
-			} else {
-				if ow.err == nil {
-					// End the partial line and flush, so that the lines
-					// before it reach the output; then stop.
-					_ = bw.WriteByte('\n')
-					mark.line(ow.n + 1)
-					if ferr := bw.Flush(); ferr != nil {
-						failOutput(ferr)
-					}
-					fail(fmt.Errorf("write record: %w", err))
-				} else {
-					failOutput(ow.err)
-				}
-			}
-			it.done <- w.failure()
-			return
-		}
-		if !failed {
-			mark.line(len(it.line))
-			if _, err := bw.Write(it.line); err != nil {
-				failOutput(err)
-			}
-		}
-		if w.opts.Release != nil {
-			w.opts.Release(it.line)
-		}
-	}
+	l := &writeLoop{w: w}
+	l.use(out)
 	for {
 		select {
 		case it, ok := <-w.lines:
 			if !ok {
-				flush()
-				if err := out.Close(); err != nil && !failed {
-					fail(fmt.Errorf("close output: %w", err))
-				}
+				l.close()
 				return
 			}
-			put(it)
+			l.put(it)
 			if len(w.lines) == 0 {
 				// Let exchanges ending at this moment queue their records
 				// first: under load this makes one write of several (about
@@ -273,39 +211,158 @@ func (w *Writer) run(out io.WriteCloser) {
 				runtime.Gosched()
 			}
 			if len(w.lines) == 0 {
-				flush()
+				l.flush()
 			}
 		case reply := <-w.ops:
-			// select picks at random among ready cases: lines queued before
-			// Reopen was called still belong to the old output.
-			for n := len(w.lines); n > 0; n-- {
-				it, ok := <-w.lines
-				if !ok {
-					break
-				}
-				put(it)
-			}
-			flush()
-			if failed {
-				reply <- w.failure()
-				continue
-			}
-			if err := out.Close(); err != nil {
-				fail(fmt.Errorf("close output: %w", err))
-				reply <- w.failure()
-				continue
-			}
-			next, err := w.open()
-			if err != nil {
-				fail(fmt.Errorf("reopen output: %w", err))
-				reply <- w.failure()
-				continue
-			}
-			out = next
-			mark = newLineMark(out)
-			bw.Reset(mark)
-			reply <- nil
+			reply <- l.reopen()
 		}
+	}
+}
+
+// writeLoop is the writer goroutine's state: the output, its buffer, where
+// its last whole line ends, and whether it has failed (after which nothing
+// more is written).
+type writeLoop struct {
+	w      *Writer
+	out    io.WriteCloser
+	mark   *lineMark
+	bw     *bufio.Writer
+	failed bool
+}
+
+// use makes out the output, behind a fresh line mark and the buffer.
+func (l *writeLoop) use(out io.WriteCloser) {
+	l.out = out
+	l.mark = newLineMark(out)
+	if l.bw == nil {
+		l.bw = bufio.NewWriterSize(l.mark, writeBuffer)
+	} else {
+		l.bw.Reset(l.mark)
+	}
+}
+
+// fail notes the first failure and reports it on Failed.
+func (l *writeLoop) fail(err error) {
+	if !l.failed {
+		l.failed = true
+		l.w.setFailure(err)
+	}
+}
+
+// failOutput is fail for a failed write: it first cuts the partial line
+// the write may have left.
+func (l *writeLoop) failOutput(err error) {
+	if l.failed {
+		return
+	}
+	err = fmt.Errorf("write output: %w", err)
+	if cerr := l.mark.cut(); cerr != nil {
+		err = fmt.Errorf("%w (and cutting the partial line it left failed: %v)", err, cerr)
+	}
+	l.fail(err)
+}
+
+// flush writes the buffer out, and syncs the output when asked to.
+func (l *writeLoop) flush() {
+	if l.failed {
+		return
+	}
+	if err := l.bw.Flush(); err != nil {
+		l.failOutput(err)
+		return
+	}
+	l.mark.update()
+	if l.w.opts.Fsync {
+		if s, ok := l.out.(interface{ Sync() error }); ok {
+			if err := s.Sync(); err != nil && !isNotSyncable(err) {
+				l.fail(fmt.Errorf("sync output: %w", err))
+			}
+		}
+	}
+}
+
+// put writes one queued item to the buffer: a line (transformed, if the
+// Writer has a Transform) or a WriteFunc function, whose caller then learns
+// the outcome.
+func (l *writeLoop) put(it item) {
+	switch {
+	case it.fn != nil:
+		if !l.failed {
+			l.writeFunc(it.fn)
+		}
+		it.done <- l.w.failure()
+		return
+	case l.failed:
+	case l.w.opts.Transform != nil:
+		l.writeFunc(func(ow io.Writer) error { return l.w.opts.Transform(ow, it.line) })
+	default:
+		l.mark.line(len(it.line))
+		if _, err := l.bw.Write(it.line); err != nil {
+			l.failOutput(err)
+		}
+	}
+	if l.w.opts.Release != nil {
+		l.w.opts.Release(it.line)
+	}
+}
+
+// writeFunc runs fn, which writes one line to the buffer. A failure of the
+// output is a write failure; any other error of fn ends the line it left
+// incomplete, so that the lines before it reach the output whole, and is
+// then the failure.
+func (l *writeLoop) writeFunc(fn func(io.Writer) error) {
+	ow := &outputWriter{w: l.bw}
+	err := fn(ow)
+	switch {
+	case err == nil:
+		l.mark.line(ow.n)
+	case ow.err != nil:
+		l.failOutput(ow.err)
+	default:
+		_ = l.bw.WriteByte('\n')
+		l.mark.line(ow.n + 1)
+		if ferr := l.bw.Flush(); ferr != nil {
+			l.failOutput(ferr)
+		}
+		l.fail(fmt.Errorf("write record: %w", err))
+	}
+}
+
+// reopen writes the lines queued before the request to the old output,
+// closes it and opens the output again.
+func (l *writeLoop) reopen() error {
+	// select picks at random among ready cases: lines queued before Reopen
+	// was called still belong to the old output.
+	for n := len(l.w.lines); n > 0; n-- {
+		it, ok := <-l.w.lines
+		if !ok {
+			break
+		}
+		l.put(it)
+	}
+	l.flush()
+	if l.failed {
+		return l.w.failure()
+	}
+	if err := l.out.Close(); err != nil {
+		l.fail(fmt.Errorf("close output: %w", err))
+		return l.w.failure()
+	}
+	next, err := l.w.open()
+	if err != nil {
+		l.fail(fmt.Errorf("reopen output: %w", err))
+		return l.w.failure()
+	}
+	l.use(next)
+	return nil
+}
+
+// close flushes and closes the output, after the queue was closed and
+// drained.
+func (l *writeLoop) close() {
+	l.flush()
+	if err := l.out.Close(); err != nil && !l.failed {
+		l.fail(fmt.Errorf("close output: %w", err))
 	}
 }
 

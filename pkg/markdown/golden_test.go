@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
-	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
-	"github.com/valyala/fastjson"
+	"github.com/llmtap/llmtap/pkg/records"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.md golden files")
@@ -28,25 +28,18 @@ var fullGoldens = map[string]bool{
 	"errors":                 true,
 }
 
-// render renders a JSONL file of records with the package API, as llmmd
-// does, into a buffer.
+// render renders a JSONL file of records with the loop and the renderer
+// llmmd uses, into a buffer.
 func render(t testing.TB, in []byte, opts markdown.Options) []byte {
 	t.Helper()
-	var out bytes.Buffer
+	var out, warnings bytes.Buffer
 	r := markdown.New(&out, opts)
-	var p fastjson.Parser
-	for i, line := range bytes.Split(bytes.TrimSuffix(in, []byte("\n")), []byte("\n")) {
-		v, err := p.ParseBytes(line)
-		if err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-		view, err := record.NewView(v)
-		if err != nil {
-			t.Fatalf("line %d: %v", i+1, err)
-		}
-		if err := r.Render(view, provider.Parse(view)); err != nil {
-			t.Fatal(err)
-		}
+	s := records.Scanner{Scanner: jsonl.Scanner{Prog: "golden", Stdin: bytes.NewReader(in), Stderr: &warnings}}
+	if err := s.Scan(nil, func(_ *jsonl.Reader, v record.View) error { return r.Record(v) }); err != nil {
+		t.Fatal(err)
+	}
+	if warnings.Len() > 0 {
+		t.Fatalf("warnings:\n%s", warnings.String())
 	}
 	return out.Bytes()
 }

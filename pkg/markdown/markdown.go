@@ -21,8 +21,20 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/llmtap/llmtap/pkg/humanize"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
+)
+
+// Limits, in characters, on what a transcript shows of values that are not
+// the conversation and that no option clips: a heading stays one line, and
+// a hostile record cannot fill a screen with one field.
+const (
+	maxEndpointChars    = 200  // method, path and query in a heading
+	maxModelChars       = 100  // the model name in a heading
+	maxRecordErrorChars = 500  // the message of the record's error
+	maxAPIErrorChars    = 2000 // the provider's error message
+	maxMediaFieldChars  = 200  // a name, media type or URL in a media placeholder
 )
 
 // Options tunes a Renderer. The zero value threads conversations and shows
@@ -130,14 +142,14 @@ func (s *section) render() {
 	history := false // an assistant message is shown before the answer
 	for i := start; i < len(ex.Request); i++ {
 		s.message(&ex.Request[i], true, "")
-		history = history || ex.Request[i].Role == "assistant"
+		history = history || ex.Request[i].Role == provider.RoleAssistant
 	}
 	s.response(history)
 	if !s.shown {
 		s.b = append(s.b, "*Nothing to show: "...)
-		s.b = appendSize(s.b, s.v.BodySize("request"))
+		s.b = humanize.AppendBytes(s.b, s.v.BodySize("request"))
 		s.b = append(s.b, " sent, "...)
-		s.b = appendSize(s.b, s.v.BodySize("response"))
+		s.b = humanize.AppendBytes(s.b, s.v.BodySize("response"))
 		s.b = append(s.b, " received.*\n\n"...)
 	}
 }
@@ -262,11 +274,11 @@ func (s *section) heading() {
 	if q := v.Query(); q != "" {
 		endpoint += "?" + q
 	}
-	endpoint, _ = clip(endpoint, 200)
+	endpoint, _ = humanize.Clip(endpoint, maxEndpointChars)
 	b = appendCode(b, endpoint)
 	if ex.Model != "" {
 		sep()
-		m, _ := clip(ex.Model, 100)
+		m, _ := humanize.Clip(ex.Model, maxModelChars)
 		b = appendInline(b, m)
 	}
 	sep()
@@ -369,23 +381,13 @@ func appendUsage(b []byte, u *provider.Usage) []byte {
 	return append(b, " tokens"...)
 }
 
-// kindText says in words what each record error kind means.
-var kindText = map[string]string{
-	record.KindClientCancelled:     "The client went away before the response ended",
-	record.KindUpstreamAborted:     "The upstream broke off the response",
-	record.KindUpstreamUnreachable: "The upstream could not be reached",
-	record.KindUpstreamTimeout:     "The upstream went silent and the exchange timed out",
-	record.KindShutdown:            "llmtap was shutting down and cut the exchange",
-	record.KindBodyTruncated:       "A body was larger than llmtap keeps and was recorded cut",
-}
-
 // problems writes what went wrong, plainly, before the conversation: the
 // record's error and the provider's error message.
 func (s *section) problems() {
 	v, ex := s.v, s.ex
 	if k := v.ErrorKind(); k != "" {
 		s.b = append(s.b, "> ⚠ **"...)
-		if text, ok := kindText[k]; ok {
+		if text, ok := record.ErrorKindText(k); ok {
 			s.b = append(s.b, text...)
 		} else {
 			s.b = append(s.b, "Error"...)
@@ -395,7 +397,7 @@ func (s *section) problems() {
 		s.b = append(s.b, ')')
 		if m := v.ErrorMessage(); m != "" {
 			s.b = append(s.b, ": "...)
-			m, _ = clip(m, 500)
+			m, _ = humanize.Clip(m, maxRecordErrorChars)
 			s.b = appendInline(s.b, m)
 		}
 		s.b = append(s.b, '.')
@@ -428,7 +430,7 @@ func (s *section) problems() {
 		}
 		if e.Message != "" {
 			s.b = append(s.b, ": "...)
-			m, _ := clip(e.Message, 2000)
+			m, _ := humanize.Clip(e.Message, maxAPIErrorChars)
 			s.b = appendInline(s.b, m)
 		}
 	} else {
@@ -488,17 +490,17 @@ func (s *section) response(history bool) {
 // capitalised and escaped.
 func roleTitle(role string) string {
 	switch role {
-	case "system":
+	case provider.RoleSystem:
 		return "System"
-	case "developer":
+	case provider.RoleDeveloper:
 		return "Developer"
-	case "user":
+	case provider.RoleUser:
 		return "User"
-	case "assistant":
+	case provider.RoleAssistant:
 		return "Assistant"
-	case "tool":
+	case provider.RoleTool:
 		return "Tool result"
-	case "function":
+	case provider.RoleFunction:
 		return "Function result"
 	case "":
 		return "Message"
@@ -511,7 +513,7 @@ func roleTitle(role string) string {
 // when heading is set.
 func (s *section) message(m *provider.Message, heading bool, label string) {
 	opts := s.r.opts
-	if opts.NoSystem && (m.Role == "system" || m.Role == "developer") {
+	if opts.NoSystem && m.IsInstruction() {
 		return
 	}
 	s.shown = true
@@ -546,24 +548,17 @@ func (s *section) message(m *provider.Message, heading bool, label string) {
 	for ; call < len(m.ToolCalls); call++ {
 		s.toolCall(&m.ToolCalls[call])
 	}
-	if f := m.FinishReason; f != "" && !normalFinish[f] {
+	if f := m.FinishReason; provider.AbnormalFinish(f) {
 		s.b = append(s.b, "*Finish reason: "...)
 		s.b = appendInline(s.b, f)
 		s.b = append(s.b, "*\n\n"...)
 	}
 }
 
-// normalFinish are the finish reasons not worth a line: the answer ended
-// as the reader expects.
-var normalFinish = map[string]bool{
-	"stop": true, "end_turn": true, "tool_calls": true, "tool_use": true,
-	"function_call": true, "STOP": true, "completed": true, "stop_sequence": true,
-}
-
 func (s *section) messageHeading(m *provider.Message, label string) {
 	b := append(s.b, "### "...)
 	b = append(b, roleTitle(m.Role)...)
-	if m.Role == "tool" || m.Role == "function" || m.ToolCallID != "" {
+	if m.IsToolResult() {
 		name := m.Name
 		ref, known := s.r.t.calls[m.ToolCallID]
 		if name == "" && known {
@@ -617,13 +612,13 @@ func (s *section) toolCall(c *provider.ToolCall) {
 	args := c.Arguments
 	switch pretty, ok := prettyJSON(args); {
 	case ok:
-		pretty, cut := clip(pretty, s.r.opts.MaxChars)
+		pretty, cut := humanize.Clip(pretty, s.r.opts.MaxChars)
 		b = appendFenced(b, "json", pretty)
 		b = appendClipNote(b, cut)
 	case strings.TrimSpace(args) == "":
 		b = append(b, "*(no arguments)*\n\n"...)
 	default:
-		args, cut := clip(args, s.r.opts.MaxChars)
+		args, cut := humanize.Clip(args, s.r.opts.MaxChars)
 		b = appendFenced(b, "", args)
 		b = appendClipNote(b, cut)
 	}
@@ -653,7 +648,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 		}
 		b = append(b, sep...)
 		sep = ", "
-		s, _ = clip(s, 200)
+		s, _ = humanize.Clip(s, maxMediaFieldChars)
 		b = appendInline(b, s)
 	}
 	field(p.Name)
@@ -661,7 +656,7 @@ func appendPlaceholder(b []byte, p *provider.Part) []byte {
 	if p.Bytes > 0 {
 		b = append(b, sep...)
 		sep = ", "
-		b = appendSize(b, p.Bytes)
+		b = humanize.AppendBytes(b, p.Bytes)
 	}
 	if !strings.HasPrefix(p.URL, "data:") {
 		field(p.URL)

@@ -217,9 +217,9 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// TestNotes14 holds one regression test for each gap of the original
-// script's Markdown (reference/NOTES.md item 14).
-func TestNotes14(t *testing.T) {
+// TestMarkdownGaps holds one regression test for each way a naive
+// transcript renderer loses or garbles content.
+func TestMarkdownGaps(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		file    string

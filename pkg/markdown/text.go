@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/llmtap/llmtap/pkg/humanize"
 )
 
 // Fence returns the backtick fence for a fenced code block holding content:
 // at least three backticks, and one more than the longest run of backticks
-// in content, so no line of content can close it (NOTES 14: a ``` inside
-// a ```text block broke the original's Markdown).
+// in content, so no line of content can close it (a ``` inside a ```text
+// block would otherwise end the block early).
 func Fence(content string) string {
 	longest, run := 0, 0
 	for i := 0; i < len(content); i++ {
@@ -115,24 +117,6 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= utf8.RuneSelf
 }
 
-// clip cuts s to at most n characters (runes) when n > 0, and says how many
-// characters were cut.
-func clip(s string, n int) (string, int) {
-	if n <= 0 || len(s) <= n {
-		return s, 0 // len in bytes >= len in runes
-	}
-	i, count := 0, 0
-	for i < len(s) && count < n {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		count++
-	}
-	if i >= len(s) {
-		return s, 0
-	}
-	return s[:i], utf8.RuneCountInString(s[i:])
-}
-
 // appendClipNote appends the marker for n characters cut by --max-chars.
 func appendClipNote(dst []byte, n int) []byte {
 	if n == 0 {
@@ -163,24 +147,6 @@ func appendCount(dst []byte, n int64) []byte {
 		dst = append(dst, s[i])
 	}
 	return dst
-}
-
-// appendSize appends a byte count for a reader: 512 B, 12.3 KB, 4.5 MB.
-func appendSize(dst []byte, n int64) []byte {
-	switch {
-	case n < 1000:
-		dst = strconv.AppendInt(dst, n, 10)
-		return append(dst, " B"...)
-	case n < 1000*1000:
-		dst = strconv.AppendFloat(dst, float64(n)/1000, 'f', 1, 64)
-		return append(dst, " KB"...)
-	case n < 1000*1000*1000:
-		dst = strconv.AppendFloat(dst, float64(n)/1e6, 'f', 1, 64)
-		return append(dst, " MB"...)
-	default:
-		dst = strconv.AppendFloat(dst, float64(n)/1e9, 'f', 1, 64)
-		return append(dst, " GB"...)
-	}
 }
 
 // trimText drops trailing white space and leading blank lines, which
@@ -228,11 +194,11 @@ func appendText(dst []byte, s string, maxChars int) []byte {
 		return dst
 	}
 	if pretty, ok := prettyJSON(s); ok {
-		pretty, cut := clip(pretty, maxChars)
+		pretty, cut := humanize.Clip(pretty, maxChars)
 		dst = appendFenced(dst, "json", pretty)
 		return appendClipNote(dst, cut)
 	}
-	s, cut := clip(s, maxChars)
+	s, cut := humanize.Clip(s, maxChars)
 	if closer, ok := markdownSafe(s); ok {
 		dst = append(dst, s...)
 		if closer != "" {

@@ -59,30 +59,6 @@ func TestAppendInline(t *testing.T) {
 	}
 }
 
-func TestClip(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-		cut  int
-	}{
-		{"hello", 0, "hello", 0},
-		{"hello", 5, "hello", 0},
-		{"hello", 3, "hel", 2},
-		{"héllo wörld", 4, "héll", 7},
-		{"☀️☀️", 1, "☀", 3}, // ☀ and U+FE0F are two characters
-		{"日本語", 2, "日本", 1},
-	} {
-		got, cut := clip(tc.in, tc.n)
-		if got != tc.want || cut != tc.cut {
-			t.Errorf("clip(%q, %d) = %q, %d; want %q, %d", tc.in, tc.n, got, cut, tc.want, tc.cut)
-		}
-		if !utf8.ValidString(got) {
-			t.Errorf("clip(%q, %d) cut a character: %q", tc.in, tc.n, got)
-		}
-	}
-}
-
 func TestAppendText(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

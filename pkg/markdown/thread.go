@@ -115,7 +115,7 @@ func (t *threads) unitHash(prev uint64, msgs []provider.Message) uint64 {
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		if m.Role != "assistant" {
+		if m.Role != provider.RoleAssistant {
 			t.str('N', m.Name)
 		}
 		t.str('I', m.ToolCallID)

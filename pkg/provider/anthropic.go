@@ -31,12 +31,13 @@ import (
 //     redacted_thinking sets RedactedReasoning.
 //   - server_tool_use, web_search_tool_result and any block this parser does
 //     not know become PartOther with the block as compact JSON.
-//   - FirstTokenOffset is the offset of the first event that carries text,
-//     thinking or tool input, or a tool_use block start (the model has
-//     already chosen the tool's name by then).
-//   - Usage.Input is input_tokens as reported (Anthropic does not count
-//     cached tokens in it); Total, which Anthropic never sends, is input +
-//     output + cache reads + cache writes.
+//   - FirstTokenOffset is the last byte of the first event that carries
+//     text, thinking or tool input, or a tool_use block start (the model
+//     has already chosen the tool's name by then).
+//   - Usage.Input is input_tokens + cache_read_input_tokens +
+//     cache_creation_input_tokens (Anthropic leaves the cached tokens out of
+//     input_tokens; the other providers count them in); Total, which
+//     Anthropic never sends, is input + output.
 
 // parseAnthropic fills ex from an Anthropic Messages exchange.
 func parseAnthropic(ex *Exchange, req, res *side) {
@@ -50,9 +51,8 @@ func parseAnthropic(ex *Exchange, req, res *side) {
 	case res.text != nil:
 		anthStream(ex, res)
 	}
-	if ex.Usage != nil && ex.Usage.Total == 0 {
-		u := ex.Usage
-		u.Total = u.Input + u.Output + u.CachedInput + u.CacheWrite
+	if ex.Usage != nil {
+		anthTotals(ex.Usage)
 	}
 }
 
@@ -263,7 +263,8 @@ func anthError(v *fastjson.Value) *APIError {
 }
 
 // anthUsage merges a usage object into u: fields present in x replace those
-// in u (message_delta's counts are cumulative).
+// in u (message_delta's counts are cumulative). Input holds input_tokens
+// alone until anthTotals adds the cache counts.
 func anthUsage(u *Usage, x *fastjson.Value) *Usage {
 	if x == nil || x.Type() != fastjson.TypeObject {
 		return u
@@ -271,20 +272,37 @@ func anthUsage(u *Usage, x *fastjson.Value) *Usage {
 	if u == nil {
 		u = &Usage{}
 	}
-	for _, f := range []struct {
-		key string
-		dst *int64
-	}{
-		{"input_tokens", &u.Input},
-		{"output_tokens", &u.Output},
-		{"cache_read_input_tokens", &u.CachedInput},
-		{"cache_creation_input_tokens", &u.CacheWrite},
-	} {
-		if has(x, f.key) {
-			*f.dst = num(x, f.key)
-		}
-	}
+	anthMergeUsage(u, x)
 	return u
+}
+
+// anthMergeUsage is anthUsage for a usage object x, without an allocation.
+// It reports whether x counted the output tokens.
+func anthMergeUsage(u *Usage, x *fastjson.Value) (output bool) {
+	if n := x.Get("input_tokens"); n != nil && n.Type() == fastjson.TypeNumber {
+		u.Input = n.GetInt64()
+	}
+	if n := x.Get("output_tokens"); n != nil && n.Type() == fastjson.TypeNumber {
+		u.Output, output = n.GetInt64(), true
+	}
+	if n := x.Get("cache_read_input_tokens"); n != nil && n.Type() == fastjson.TypeNumber {
+		u.CachedInput = n.GetInt64()
+	}
+	if n := x.Get("cache_creation_input_tokens"); n != nil && n.Type() == fastjson.TypeNumber {
+		u.CacheWrite = n.GetInt64()
+	}
+	return output
+}
+
+// anthTotals turns merged Anthropic counts into the neutral ones: Anthropic
+// leaves the tokens read from and written to the cache out of input_tokens,
+// where the other providers count them, so Input gets both; and Total,
+// which Anthropic never sends, is input + output.
+func anthTotals(u *Usage) {
+	u.Input += u.CachedInput + u.CacheWrite
+	if u.Total == 0 {
+		u.Total = u.Input + u.Output
+	}
 }
 
 // anthResponse reads a JSON answer: a message, or an error.
@@ -326,137 +344,152 @@ type anthStreamBlock struct {
 	input0   string          // content_block.input as compact JSON
 }
 
+// anthAssembly is an answer being reassembled from an SSE stream.
+type anthAssembly struct {
+	ex      *Exchange
+	res     *side
+	events  int
+	blocks  []*anthStreamBlock
+	byIndex map[int64]*anthStreamBlock
+	started bool // a message_start came
+	role    string
+	finish  string
+	usage   *Usage
+}
+
 // anthStream reassembles an SSE answer.
 func anthStream(ex *Exchange, res *side) {
-	var (
-		events  int
-		blocks  []*anthStreamBlock
-		byIndex = map[int64]*anthStreamBlock{}
-		started bool
-		role    string
-		finish  string
-		usage   *Usage
-	)
-	block := func(i int64, typ string) *anthStreamBlock {
-		b := byIndex[i]
-		if b == nil {
-			b = &anthStreamBlock{index: i}
-			byIndex[i] = b
-			blocks = append(blocks, b)
-		}
-		if b.typ == "" {
-			b.typ = typ
-		}
-		return b
-	}
-	res.eachEvent(func(e sse.Event) {
-		events++
-		ex.Stream = true
-		d := res.parseJSON(e.Data)
-		if d == nil || d.Type() != fastjson.TypeObject {
-			return
-		}
-		// Not copied: this runs per event.
-		typ := strBytes(d, "type")
-		if len(typ) == 0 {
-			typ = []byte(e.Type)
-		}
-		content := false
-		switch string(typ) {
-		case "message_start":
-			started = true
-			m := d.Get("message")
-			if ex.Model == "" {
-				ex.Model = str(m, "model")
-			}
-			role = str(m, "role")
-			usage = anthUsage(usage, m.Get("usage"))
-		case "content_block_start":
-			cb := d.Get("content_block")
-			b := block(num(d, "index"), str(cb, "type"))
-			b.id, b.name = str(cb, "id"), str(cb, "name")
-			b.start = jsonText(cb)
-			b.input0 = jsonText(cb.Get("input"))
-			switch b.typ {
-			case "text", "thinking":
-				// The start usually carries "" and the text follows in
-				// deltas, but a block may arrive whole.
-				t := cb.GetStringBytes(b.typ)
-				b.text.Write(t)
-				content = len(t) > 0
-			case "tool_use":
-				// The model has chosen the tool: the first token of a call.
-				content = true
-			}
-		case "content_block_delta":
-			dl := d.Get("delta")
-			i := num(d, "index")
-			switch string(strBytes(dl, "type")) {
-			case "text_delta":
-				t := dl.GetStringBytes("text")
-				writeGrowing(&block(i, "text").text, t)
-				content = len(t) > 0
-			case "thinking_delta":
-				t := dl.GetStringBytes("thinking")
-				writeGrowing(&block(i, "thinking").text, t)
-				content = len(t) > 0
-			case "input_json_delta":
-				t := dl.GetStringBytes("partial_json")
-				writeGrowing(&block(i, "tool_use").input, t)
-				content = len(t) > 0
-			}
-			// signature_delta and citations_delta say nothing a reader
-			// of the conversation needs.
-		case "message_delta":
-			if s := str(d, "delta", "stop_reason"); s != "" {
-				finish = s
-			}
-			usage = anthUsage(usage, d.Get("usage"))
-		case "error":
-			ex.Error = anthError(d)
-		}
-		if content && ex.FirstTokenOffset < 0 {
-			ex.FirstTokenOffset = e.Offset
-		}
-	})
-	if events == 0 {
+	a := anthAssembly{ex: ex, res: res, byIndex: map[int64]*anthStreamBlock{}}
+	res.eachEvent(a.event)
+	a.done()
+}
+
+// event reads one event of the stream.
+func (a *anthAssembly) event(e sse.Event) {
+	a.events++
+	d := a.res.parseJSON(e.Data)
+	if d == nil || d.Type() != fastjson.TypeObject {
 		return
 	}
-	ex.Usage = usage
-	if !started && len(blocks) == 0 {
+	// Not copied: this runs per event.
+	typ := strBytes(d, "type")
+	if len(typ) == 0 {
+		typ = []byte(e.Type)
+	}
+	switch string(typ) {
+	case "message_start":
+		a.started = true
+		m := d.Get("message")
+		if a.ex.Model == "" {
+			a.ex.Model = str(m, "model")
+		}
+		a.role = str(m, "role")
+		a.usage = anthUsage(a.usage, m.Get("usage"))
+	case "content_block_start":
+		a.blockStart(d)
+	case "content_block_delta":
+		a.blockDelta(d)
+	case "message_delta":
+		if s := str(d, "delta", "stop_reason"); s != "" {
+			a.finish = s
+		}
+		a.usage = anthUsage(a.usage, d.Get("usage"))
+	case "error":
+		a.ex.Error = anthError(d)
+	}
+	if a.ex.FirstTokenOffset < 0 && anthOutput(typ, d) != 0 {
+		a.ex.FirstTokenOffset = e.End - 1
+	}
+}
+
+// block returns the block at index i, made with type typ when new.
+func (a *anthAssembly) block(i int64, typ string) *anthStreamBlock {
+	b := a.byIndex[i]
+	if b == nil {
+		b = &anthStreamBlock{index: i}
+		a.byIndex[i] = b
+		a.blocks = append(a.blocks, b)
+	}
+	if b.typ == "" {
+		b.typ = typ
+	}
+	return b
+}
+
+// blockStart reads a content_block_start event.
+func (a *anthAssembly) blockStart(d *fastjson.Value) {
+	cb := d.Get("content_block")
+	b := a.block(num(d, "index"), str(cb, "type"))
+	b.id, b.name = str(cb, "id"), str(cb, "name")
+	b.start = jsonText(cb)
+	b.input0 = jsonText(cb.Get("input"))
+	if b.typ == "text" || b.typ == "thinking" {
+		// The start usually carries "" and the text follows in deltas,
+		// but a block may arrive whole.
+		b.text.Write(cb.GetStringBytes(b.typ))
+	}
+}
+
+// blockDelta reads a content_block_delta event. signature_delta and
+// citations_delta say nothing a reader of the conversation needs.
+func (a *anthAssembly) blockDelta(d *fastjson.Value) {
+	dl := d.Get("delta")
+	i := num(d, "index")
+	switch string(strBytes(dl, "type")) {
+	case "text_delta":
+		writeGrowing(&a.block(i, "text").text, dl.GetStringBytes("text"))
+	case "thinking_delta":
+		writeGrowing(&a.block(i, "thinking").text, dl.GetStringBytes("thinking"))
+	case "input_json_delta":
+		writeGrowing(&a.block(i, "tool_use").input, dl.GetStringBytes("partial_json"))
+	}
+}
+
+// done puts the usage and the reassembled message into the exchange.
+func (a *anthAssembly) done() {
+	if a.events == 0 {
+		return
+	}
+	a.ex.Usage = a.usage
+	if !a.started && len(a.blocks) == 0 {
 		return
 	}
 	// Blocks arrive in index order; sort in case a server interleaves them.
-	sort.SliceStable(blocks, func(i, j int) bool { return blocks[i].index < blocks[j].index })
-	m := Message{Role: role, FinishReason: finish}
+	sort.SliceStable(a.blocks, func(i, j int) bool { return a.blocks[i].index < a.blocks[j].index })
+	m := Message{Role: a.role, FinishReason: a.finish}
 	if m.Role == "" {
 		m.Role = "assistant"
 	}
-	for _, b := range blocks {
-		switch b.typ {
-		case "text":
-			if b.text.Len() > 0 {
-				m.Parts = append(m.Parts, Part{Kind: PartText, Text: b.text.String()})
-			}
-		case "thinking":
-			m.Reasoning = anthJoinThinking(m.Reasoning, b.text.String())
-		case "redacted_thinking":
-			m.RedactedReasoning = true
-		case "tool_use":
-			args := b.input0
-			if b.input.Len() > 0 {
-				args = compactJSONText(res.parser, b.input.String())
-			}
-			m.ToolCalls = append(m.ToolCalls, ToolCall{ID: b.id, Name: b.name, Arguments: args})
-		default:
-			text := b.start
-			if b.input.Len() > 0 {
-				text = anthWithInput(res.parser, b.start, b.input.String())
-			}
-			m.Parts = append(m.Parts, Part{Kind: PartOther, Text: text})
-		}
+	for _, b := range a.blocks {
+		b.addTo(&m, a.res.parser)
 	}
-	ex.Response = append(ex.Response, m)
+	a.ex.Response = append(a.ex.Response, m)
+}
+
+// addTo adds the reassembled block to m; p parses streamed tool input.
+func (b *anthStreamBlock) addTo(m *Message, p *fastjson.Parser) {
+	switch b.typ {
+	case "text":
+		if b.text.Len() > 0 {
+			m.Parts = append(m.Parts, Part{Kind: PartText, Text: b.text.String()})
+		}
+	case "thinking":
+		m.Reasoning = anthJoinThinking(m.Reasoning, b.text.String())
+	case "redacted_thinking":
+		m.RedactedReasoning = true
+	case "tool_use":
+		args := b.input0
+		if b.input.Len() > 0 {
+			args = compactJSONText(p, b.input.String())
+		}
+		m.ToolCalls = append(m.ToolCalls, ToolCall{ID: b.id, Name: b.name, Arguments: args})
+	default:
+		text := b.start
+		if b.input.Len() > 0 {
+			text = anthWithInput(p, b.start, b.input.String())
+		}
+		m.Parts = append(m.Parts, Part{Kind: PartOther, Text: text})
+	}
 }
 
 // compactJSONText returns s as compact JSON (as jsonText writes it) when it

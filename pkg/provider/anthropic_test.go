@@ -101,7 +101,7 @@ func (s *nativeSSE) add(name string, data any) int64 {
 	s.b.WriteString("data: ")
 	s.b.Write(d)
 	s.b.WriteString("\n\n")
-	return off
+	return int64(s.b.Len()) - 3 // the event's last byte, where FirstTokenOffset points
 }
 
 type jobj = map[string]any
@@ -259,7 +259,7 @@ func TestAnthropicJSONResponse(t *testing.T) {
 					ToolCalls:    []provider.ToolCall{{ID: "toolu_01", Name: "get_weather", Arguments: `{"city":"Paris"}`}},
 					FinishReason: "tool_use",
 				}},
-				Usage: &provider.Usage{Input: 20, Output: 30, CachedInput: 100, CacheWrite: 5, Total: 155},
+				Usage: &provider.Usage{Input: 125, Output: 30, CachedInput: 100, CacheWrite: 5, Total: 155},
 			},
 		},
 		{
@@ -322,7 +322,7 @@ func TestAnthropicStream(t *testing.T) {
 		checkNative(t, got, &provider.Exchange{
 			API: provider.AnthropicMessages, Model: "claude-opus-4-1", Stream: true, Request: user,
 			Response: []provider.Message{{Role: "assistant", Parts: []provider.Part{{Kind: provider.PartText, Text: "Hello there\u2028!"}}, FinishReason: "end_turn"}},
-			Usage:    &provider.Usage{Input: 12, Output: 7, CachedInput: 40, Total: 59},
+			Usage:    &provider.Usage{Input: 52, Output: 7, CachedInput: 40, Total: 59},
 			// The first text_delta, not the empty block start or the ping.
 			FirstTokenOffset: first,
 		})
@@ -338,7 +338,7 @@ func TestAnthropicStream(t *testing.T) {
 		checkNative(t, got, &provider.Exchange{
 			API: provider.AnthropicMessages, Model: "claude-opus-4-1", Stream: true, Request: user,
 			Response:         []provider.Message{{Role: "assistant", Parts: []provider.Part{{Kind: provider.PartText, Text: "x"}}, FinishReason: "max_tokens"}},
-			Usage:            &provider.Usage{Input: 50, Output: 2, CachedInput: 8, Total: 60},
+			Usage:            &provider.Usage{Input: 58, Output: 2, CachedInput: 8, Total: 60},
 			FirstTokenOffset: first,
 		})
 	})
@@ -373,8 +373,9 @@ func TestAnthropicStream(t *testing.T) {
 	t.Run("server tool use, search result, empty tool input and a cut argument", func(t *testing.T) {
 		var s nativeSSE
 		s.add("message_start", anthStart("m", jobj{"input_tokens": 3, "output_tokens": 1}))
-		s.add("content_block_start", anthBlockStart(0, jobj{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": jobj{}}))
-		first := s.add("content_block_delta", anthDelta(0, jobj{"type": "input_json_delta", "partial_json": `{"query": `}))
+		// A server tool's start names the tool the model chose: output.
+		first := s.add("content_block_start", anthBlockStart(0, jobj{"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": jobj{}}))
+		s.add("content_block_delta", anthDelta(0, jobj{"type": "input_json_delta", "partial_json": `{"query": `}))
 		s.add("content_block_delta", anthDelta(0, jobj{"type": "input_json_delta", "partial_json": `"go"}`}))
 		s.add("content_block_stop", anthStop(0))
 		s.add("content_block_start", anthBlockStart(1, jobj{"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []any{jobj{"type": "web_search_result", "url": "https://go.dev"}}}))
@@ -567,7 +568,7 @@ func TestAnthropicFakeUpstream(t *testing.T) {
 				if len(ex.Response) != 1 || !strings.Contains(ex.Response[0].Parts[0].Text, "15 °C") || ex.Response[0].FinishReason != "end_turn" {
 					t.Errorf("response = %+v", ex.Response)
 				}
-				if ex.Usage == nil || ex.Usage.CachedInput == 0 || ex.Usage.Total != ex.Usage.Input+ex.Usage.Output+ex.Usage.CachedInput {
+				if ex.Usage == nil || ex.Usage.CachedInput == 0 || ex.Usage.Total != ex.Usage.Input+ex.Usage.Output || ex.Usage.Input <= ex.Usage.CachedInput {
 					t.Errorf("usage = %+v", ex.Usage)
 				}
 			},

@@ -10,7 +10,9 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// FuzzParse checks that Parse never panics, whatever the record holds. Parse
+// FuzzParse checks that Parse never panics, whatever the record holds,
+// and that Meter's events are in order inside the body, the first where
+// Parse's FirstTokenOffset points. Parse
 // recovers from a panic and says so in the Summary, so the target looks for
 // that Summary. The input is a record built from a path, a status, a
 // response content type and the two bodies; when req itself starts like a
@@ -78,6 +80,24 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.HasPrefix(ex.Summary, "unreadable") {
 			t.Fatalf("Parse panicked: %s", ex.Summary)
+		}
+		// The Meter reads the same record: its events end inside the body,
+		// in order, and the first agrees with Parse's first token.
+		mt := provider.NewMeter().Measure(view)
+		body, _ := view.BodyBytes("response")
+		last := int64(0)
+		for _, e := range mt.Events {
+			if e.Kind == 0 || e.End <= last || e.End > int64(len(body)) {
+				t.Fatalf("event %+v after %d in a body of %d bytes", e, last, len(body))
+			}
+			last = max(last, e.End)
+		}
+		first := int64(-1)
+		if len(mt.Events) > 0 {
+			first = mt.Events[0].End - 1
+		}
+		if first != ex.FirstTokenOffset {
+			t.Fatalf("Meter's first output ends at byte %d, Parse's FirstTokenOffset is %d", first, ex.FirstTokenOffset)
 		}
 	})
 }

@@ -38,7 +38,7 @@ import (
 // parseGemini fills ex from a Gemini generateContent exchange; path is the
 // request path, which names the model.
 func parseGemini(ex *Exchange, path string, req, res *side) {
-	ex.Model = geminiModel(path)
+	ex.Model = string(geminiPathModel([]byte(path)))
 	if b := req.json; b != nil && b.Type() == fastjson.TypeObject {
 		geminiRequest(ex, b)
 	}
@@ -47,7 +47,7 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 	case res.json != nil && res.json.Type() == fastjson.TypeArray:
 		// streamGenerateContent without alt=sse: one JSON array of chunks.
 		// The chunks' byte offsets on the wire are not known.
-		ex.Stream, g.merge = true, true
+		g.merge = true
 		chunks, _ := res.json.Array()
 		for _, c := range chunks {
 			g.chunk(ex, c, -1)
@@ -56,27 +56,13 @@ func parseGemini(ex *Exchange, path string, req, res *side) {
 		g.chunk(ex, res.json, -1)
 	case res.text != nil:
 		res.eachEvent(func(e sse.Event) {
-			ex.Stream, g.merge = true, true
+			g.merge = true
 			if d := res.parseJSON(e.Data); d != nil {
-				g.chunk(ex, d, e.Offset)
+				g.chunk(ex, d, e.End-1)
 			}
 		})
 	}
 	g.finish(ex)
-}
-
-// geminiModel returns the model named in a request path: the last segment
-// before the ":method" suffix.
-func geminiModel(path string) string {
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	i := strings.LastIndexByte(path, ':')
-	if i < 0 {
-		return ""
-	}
-	path = path[:i]
-	return path[strings.LastIndexByte(path, '/')+1:]
 }
 
 // gget returns v's field by its lowerCamel name, else by its snake_case one.
@@ -281,8 +267,8 @@ type geminiAnswer struct {
 	usage *Usage
 }
 
-// chunk reads one GenerateContentResponse; off is its event's byte offset,
-// -1 when unknown.
+// chunk reads one GenerateContentResponse; off is the offset of its
+// event's last byte, -1 when unknown.
 func (g *geminiAnswer) chunk(ex *Exchange, v *fastjson.Value, off int64) {
 	if v.Type() != fastjson.TypeObject {
 		return
@@ -294,7 +280,8 @@ func (g *geminiAnswer) chunk(ex *Exchange, v *fastjson.Value, off int64) {
 		ex.Model = str(v, "modelVersion")
 	}
 	if u := v.Get("usageMetadata"); u != nil && u.Type() == fastjson.TypeObject {
-		g.usage = geminiUsage(u)
+		us := geminiUsage(u)
+		g.usage = &us
 	}
 	if r := str(v, "promptFeedback", "blockReason"); r != "" {
 		msg := "prompt blocked: " + r
@@ -310,18 +297,15 @@ func (g *geminiAnswer) chunk(ex *Exchange, v *fastjson.Value, off int64) {
 			c = &geminiCand{m: Message{Role: "assistant", Choice: int(i)}, merge: g.merge}
 			g.cands[i] = c
 		}
-		content := false
 		for _, p := range arr(cand, "content", "parts") {
-			if c.part(p) {
-				content = true
-			}
+			c.part(p)
 		}
 		if s := str(cand, "finishReason"); s != "" {
 			c.m.FinishReason = s
 		}
-		if content && off >= 0 && ex.FirstTokenOffset < 0 {
-			ex.FirstTokenOffset = off
-		}
+	}
+	if off >= 0 && ex.FirstTokenOffset < 0 && geminiOutput(v) != 0 {
+		ex.FirstTokenOffset = off
 	}
 }
 
@@ -340,16 +324,20 @@ func (g *geminiAnswer) finish(ex *Exchange) {
 	}
 }
 
-func geminiUsage(u *fastjson.Value) *Usage {
-	us := &Usage{
+// geminiUsage reads usageMetadata. Gemini counts thinking apart from the
+// candidates (thoughtsTokenCount); Output counts both, as the other
+// providers' output counts do, and Reasoning the thinking alone. The prompt
+// count already includes cachedContentTokenCount.
+func geminiUsage(u *fastjson.Value) Usage {
+	us := Usage{
 		Input:       num(u, "promptTokenCount"),
-		Output:      num(u, "candidatesTokenCount"),
+		Output:      num(u, "candidatesTokenCount") + num(u, "thoughtsTokenCount"),
 		Total:       num(u, "totalTokenCount"),
 		CachedInput: num(u, "cachedContentTokenCount"),
 		Reasoning:   num(u, "thoughtsTokenCount"),
 	}
 	if us.Total == 0 {
-		us.Total = us.Input + us.Output + us.Reasoning + num(u, "toolUsePromptTokenCount")
+		us.Total = us.Input + us.Output + num(u, "toolUsePromptTokenCount")
 	}
 	return us
 }

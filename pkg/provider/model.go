@@ -27,7 +27,7 @@ const (
 type Exchange struct {
 	API    API
 	Model  string // from the request, else from the response
-	Stream bool   // the response was streamed (SSE)
+	Stream bool   // the response was streamed, as record.View.Streamed decides
 
 	// Request is the conversation the request sends, in order: system and
 	// developer instructions first, then the messages.
@@ -45,9 +45,11 @@ type Exchange struct {
 	// Summary is a one-line description for exchanges that are not a
 	// conversation: embeddings, model lists, media, unknown endpoints.
 	Summary string
-	// FirstTokenOffset is the byte offset in the response body of the first
-	// event that carried content (text, reasoning or a tool call), so a
-	// reader can find its time in the record's timing; -1 when unknown.
+	// FirstTokenOffset is the byte offset in the response body of the last
+	// byte of the first output event (one that carried text, reasoning, a
+	// tool call or a refusal; see OutputKind): the byte whose arrival
+	// completed it, so that a reader finds its time in the record's timing
+	// the way llmstat does. -1 when unknown.
 	FirstTokenOffset int64
 }
 
@@ -68,6 +70,46 @@ type Message struct {
 	ToolCallID   string
 	Refusal      string
 	FinishReason string
+}
+
+// Roles of a Message: every provider's roles are mapped to these.
+const (
+	RoleSystem    = "system"
+	RoleDeveloper = "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	// RoleTool is a tool's result: OpenAI's tool message or function_call_output
+	// item, Anthropic's tool_result block, Gemini's functionResponse part.
+	RoleTool = "tool"
+	// RoleFunction is a function's result in OpenAI's older function calling.
+	RoleFunction = "function"
+)
+
+// IsToolResult reports whether m carries the result of a tool (or
+// function) call, rather than something a person or the model said.
+func (m *Message) IsToolResult() bool {
+	return m.Role == RoleTool || m.Role == RoleFunction || m.ToolCallID != ""
+}
+
+// IsInstruction reports whether m is a system or developer instruction.
+func (m *Message) IsInstruction() bool {
+	return m.Role == RoleSystem || m.Role == RoleDeveloper
+}
+
+// AbnormalFinish reports whether a finish reason says the answer did not
+// end as a reader expects (cut at a token limit, filtered, …): anything
+// but the providers' words for a natural end, a stop sequence or a tool
+// call. An empty reason is not abnormal.
+func AbnormalFinish(reason string) bool {
+	switch reason {
+	case "",
+		"stop", "tool_calls", "function_call", // OpenAI Chat and Completions
+		"completed",                             // OpenAI Responses
+		"end_turn", "stop_sequence", "tool_use", // Anthropic
+		"STOP": // Gemini
+		return false
+	}
+	return true
 }
 
 // PartKind says what a content part holds.
@@ -109,10 +151,11 @@ type Tool struct {
 	Description string
 }
 
-// Usage is token accounting; a field is 0 when not reported.
+// Usage is token accounting, the same for every provider; a field is 0
+// when not reported.
 type Usage struct {
-	Input       int64 // prompt / input tokens
-	Output      int64 // completion / output tokens
+	Input       int64 // prompt / input tokens, cached ones included
+	Output      int64 // completion / output tokens, reasoning included
 	Total       int64
 	CachedInput int64 // input tokens read from cache
 	CacheWrite  int64 // input tokens written to cache (Anthropic)

@@ -232,9 +232,20 @@ func openAITools(j *fastjson.Value) []Tool {
 // with cached and reasoning tokens; nil when there is none.
 func openAIUsage(u *fastjson.Value) *Usage {
 	if u == nil || u.Type() != fastjson.TypeObject {
-		return nil
+		return nil // before us is declared: it escapes, so it costs an allocation
 	}
-	usage := &Usage{
+	us, _ := openAIUsageOf(u)
+	return &us
+}
+
+// openAIUsageOf is openAIUsage without an allocation; ok is false when u is
+// not a usage object. Both names count cached tokens in the input and
+// reasoning tokens in the output, as the totals already do.
+func openAIUsageOf(u *fastjson.Value) (usage Usage, ok bool) {
+	if u == nil || u.Type() != fastjson.TypeObject {
+		return Usage{}, false
+	}
+	usage = Usage{
 		Input:       num(u, "prompt_tokens"),
 		Output:      num(u, "completion_tokens"),
 		Total:       num(u, "total_tokens"),
@@ -250,7 +261,7 @@ func openAIUsage(u *fastjson.Value) *Usage {
 	if usage.CachedInput == 0 {
 		usage.CachedInput = num(u, "prompt_cache_hit_tokens") // DeepSeek
 	}
-	return usage
+	return usage, true
 }
 
 // chatJSON reads a JSON answer: choices keyed by their index (not their
@@ -345,14 +356,15 @@ func chatStream(ex *Exchange, res *side) {
 		}
 		return c
 	}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
+	res.jsonEvents(func(ev sse.Event, j *fastjson.Value) {
 		if !openAIChunk(ex, ev, j) {
 			return
 		}
 		for pos, c := range arr(j, "choices") {
-			if chatDelta(choice(choiceIndex(c, pos)), c) && ex.FirstTokenOffset < 0 {
-				ex.FirstTokenOffset = ev.Offset
-			}
+			chatDelta(choice(choiceIndex(c, pos)), c)
+		}
+		if ex.FirstTokenOffset < 0 && chatOutput(j) != 0 {
+			ex.FirstTokenOffset = ev.End - 1
 		}
 	})
 	slices.SortStableFunc(choices, func(a, b *chatChoice) int { return a.index - b.index })
@@ -372,40 +384,35 @@ func chatStream(ex *Exchange, res *side) {
 	}
 }
 
-// chatDelta adds one chunk's choice to c and reports whether it carried
-// content, reasoning, a refusal or tool-call data.
-func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
+// chatDelta adds one chunk's choice to c.
+func chatDelta(c *chatChoice, ch *fastjson.Value) {
 	keepStr(&c.finish, ch, "finish_reason")
 	d := ch.Get("delta")
 	if d == nil {
 		d = ch.Get("message") // a server that streams whole messages
 	}
 	if d == nil || d.Type() != fastjson.TypeObject {
-		return false
+		return
 	}
 	keepStr(&c.role, d, "role") // some servers repeat it in every chunk
-	carried = appendString(&c.content, d, "content")
+	appendString(&c.content, d, "content")
 	// Some servers send reasoning_content and reasoning with the same text:
 	// take one (|| does not evaluate the second when the first was sent).
-	if appendString(&c.reasoning, d, "reasoning_content") || appendString(&c.reasoning, d, "reasoning") {
-		carried = true
+	if !appendString(&c.reasoning, d, "reasoning_content") {
+		appendString(&c.reasoning, d, "reasoning")
 	}
-	if appendString(&c.refusal, d, "refusal") {
-		carried = true
-	}
+	appendString(&c.refusal, d, "refusal")
 	if x := d.Get("content"); x != nil && x.Type() == fastjson.TypeArray {
 		// A server that streams content parts: keep their text.
 		parts, _ := openAIContent(x)
 		for _, p := range parts {
 			if p.Kind == PartText {
 				c.content.WriteString(p.Text)
-				carried = true
 			}
 		}
 	}
 	for _, tc := range arr(d, "tool_calls") {
 		c.toolFragment(tc)
-		carried = true
 	}
 	if fc := d.Get("function_call"); fc != nil && fc.Type() == fastjson.TypeObject {
 		// Legacy function_call deltas: one call, name first, then arguments.
@@ -417,9 +424,7 @@ func chatDelta(c *chatChoice, ch *fastjson.Value) (carried bool) {
 			c.last.name = n
 		}
 		c.last.args.WriteString(argText(fc.Get("arguments")))
-		carried = true
 	}
-	return carried
 }
 
 // appendString appends the string at key of v to b, without a copy of its

@@ -94,7 +94,7 @@ type completionChoice struct {
 func completionsStream(ex *Exchange, res *side) {
 	var choices []*completionChoice
 	byIndex := map[int]*completionChoice{}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
+	res.jsonEvents(func(ev sse.Event, j *fastjson.Value) {
 		if !openAIChunk(ex, ev, j) {
 			return
 		}
@@ -107,12 +107,10 @@ func completionsStream(ex *Exchange, res *side) {
 				choices = append(choices, ch)
 			}
 			keepStr(&ch.finish, c, "finish_reason")
-			if t := strBytes(c, "text"); len(t) > 0 {
-				writeGrowing(&ch.text, t)
-				if ex.FirstTokenOffset < 0 {
-					ex.FirstTokenOffset = ev.Offset
-				}
-			}
+			writeGrowing(&ch.text, strBytes(c, "text"))
+		}
+		if ex.FirstTokenOffset < 0 && completionOutput(j) != 0 {
+			ex.FirstTokenOffset = ev.End - 1
 		}
 	})
 	slices.SortStableFunc(choices, func(a, b *completionChoice) int { return a.index - b.index })

@@ -108,7 +108,7 @@ func TestCompletions(t *testing.T) {
 			want.API = provider.OpenAICompletions
 			want.FirstTokenOffset = -1
 			if tt.frames != nil {
-				want.FirstTokenOffset = tapOffset(tt.frames, tt.first)
+				want.FirstTokenOffset = tapLastByte(r.res, tapOffset(tt.frames, tt.first))
 			}
 			tapCheck(t, tapParse(t, r.record()), &want)
 		})
@@ -127,7 +127,7 @@ func TestCompletionsFakeUpstream(t *testing.T) {
 				Usage:            &provider.Usage{Input: 1, Output: 6, Total: 7},
 				FirstTokenOffset: -1}
 			if stream {
-				want.FirstTokenOffset = 0
+				want.FirstTokenOffset = tapLastByte(tapFake(t, "POST", "/v1/completions", req).res, 0)
 			}
 			tapCheck(t, got, want)
 		})

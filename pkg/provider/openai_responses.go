@@ -269,127 +269,149 @@ func (t *indexedTexts) texts() []string {
 	return out
 }
 
+// respAssembly is a response being reassembled from stream events.
+type respAssembly struct {
+	ex      *Exchange
+	items   []*respStreamItem
+	byIndex map[int]*respStreamItem
+	byID    map[string]*respStreamItem
+	final   []Message // the output of response.completed, when it came
+	reason  string    // how the response ended
+}
+
 // respStream reassembles a streamed response from its events. The output
 // is rebuilt from the deltas of each item (text, refusal, reasoning summary
 // and text, call arguments), keyed by output_index or item_id; when a
 // response.completed (or .incomplete, .failed) event carries the final
 // output, that output is used as is.
 func respStream(ex *Exchange, res *side) {
-	var items []*respStreamItem
-	byIndex := map[int]*respStreamItem{}
-	byID := map[string]*respStreamItem{}
-	var final []Message
-	var reason string
-	item := func(j *fastjson.Value) *respStreamItem {
-		// id is copied only when an item keeps it: this runs per event.
-		idx, id := -1, strBytes(j, "item_id")
-		if x := j.Get("output_index"); x != nil && x.Type() == fastjson.TypeNumber {
-			idx = max(x.GetInt(), -1)
-		}
-		if len(id) == 0 {
-			id = strBytes(j, "item", "id")
-		}
-		it := byIndex[idx]
-		switch {
-		case idx >= 0:
-		case len(id) > 0:
-			it = byID[string(id)]
-		case len(items) > 0:
-			it = items[len(items)-1] // neither index nor id: the latest item
-		}
-		if it == nil {
-			it = &respStreamItem{outIndex: idx}
-			items = append(items, it)
-			if idx >= 0 {
-				byIndex[idx] = it
-			}
-		}
-		if it.id == "" && len(id) > 0 {
-			it.id = string(id)
-			if byID[it.id] == nil {
-				byID[it.id] = it
-			}
-		}
-		return it
+	a := respAssembly{ex: ex, byIndex: map[int]*respStreamItem{}, byID: map[string]*respStreamItem{}}
+	res.jsonEvents(a.event)
+	ex.Response = a.final
+	if a.final == nil {
+		ex.Response = respStreamed(a.items)
 	}
-	res.jsonEvents(ex, func(ev sse.Event, j *fastjson.Value) {
-		// type and delta are not copied: the deltas are appended to
-		// builders, and this runs per event.
-		typ := strBytes(j, "type")
-		if len(typ) == 0 {
-			typ = []byte(ev.Type)
-		}
-		delta := strBytes(j, "delta")
-		carried := false
-		switch string(typ) {
-		case "response.created", "response.in_progress", "response.queued":
-			if ex.Model == "" {
-				ex.Model = str(j, "response", "model")
-			}
-		case "response.output_item.added", "response.output_item.done":
-			x := j.Get("item")
-			if x == nil || x.Type() != fastjson.TypeObject {
-				break
-			}
-			it, ri := item(j), respItemOf(x)
-			if string(typ) == "response.output_item.done" {
-				it.done = &ri
-			} else {
-				it.meta = &ri
-				carried = ri.kind == respCall
-			}
-		case "response.output_text.delta":
-			it := item(j)
-			it.text.add(int(num(j, "content_index")), delta)
-			it.deltas, carried = true, len(delta) > 0
-		case "response.refusal.delta":
-			it := item(j)
-			writeGrowing(&it.refusal, delta)
-			it.deltas, carried = true, len(delta) > 0
-		case "response.reasoning_summary_text.delta":
-			it := item(j)
-			it.summary.add(int(num(j, "summary_index")), delta)
-			it.deltas, carried = true, len(delta) > 0
-		case "response.reasoning_text.delta":
-			it := item(j)
-			writeGrowing(&it.reasoning, delta)
-			it.deltas, carried = true, len(delta) > 0
-		case "response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
-			it := item(j)
-			writeGrowing(&it.args, delta)
-			it.deltas, carried = true, len(delta) > 0
-		case "response.completed", "response.incomplete", "response.failed":
-			r := j.Get("response")
-			if r == nil || r.Type() != fastjson.TypeObject {
-				break
-			}
-			if ex.Model == "" {
-				ex.Model = str(r, "model")
-			}
-			if u := openAIUsage(r.Get("usage")); u != nil {
-				ex.Usage = u
-			}
-			if has(r, "error") && ex.Error == nil {
-				ex.Error = apiErrorOf(r)
-			}
-			if out := respInput(r.Get("output"), "assistant"); len(out) > 0 {
-				final = groupItems(out)
-			}
-			reason = respEndReason(r)
-		case "error":
-			if ex.Error == nil {
-				ex.Error = apiErrorOf(j)
-			}
-		}
-		if carried && ex.FirstTokenOffset < 0 {
-			ex.FirstTokenOffset = ev.Offset
-		}
-	})
-	ex.Response = final
-	if final == nil {
-		ex.Response = respStreamed(items)
+	setFinish(ex, a.reason)
+}
+
+// event reads one stream event.
+func (a *respAssembly) event(ev sse.Event, j *fastjson.Value) {
+	// type and delta are not copied: the deltas are appended to builders,
+	// and this runs per event.
+	typ := strBytes(j, "type")
+	if len(typ) == 0 {
+		typ = []byte(ev.Type)
 	}
-	setFinish(ex, reason)
+	switch string(typ) {
+	case "response.created", "response.in_progress", "response.queued":
+		if a.ex.Model == "" {
+			a.ex.Model = str(j, "response", "model")
+		}
+	case "response.output_item.added", "response.output_item.done":
+		a.itemEvent(string(typ) == "response.output_item.done", j)
+	case "response.output_text.delta", "response.refusal.delta",
+		"response.reasoning_summary_text.delta", "response.reasoning_text.delta",
+		"response.function_call_arguments.delta", "response.custom_tool_call_input.delta":
+		a.delta(typ, j)
+	case "response.completed", "response.incomplete", "response.failed":
+		a.completed(j.Get("response"))
+	case "error":
+		if a.ex.Error == nil {
+			a.ex.Error = apiErrorOf(j)
+		}
+	}
+	if a.ex.FirstTokenOffset < 0 && respEventOutput(typ, j) != 0 {
+		a.ex.FirstTokenOffset = ev.End - 1
+	}
+}
+
+// item finds the item an event is about, by output_index, else item_id,
+// else the latest item; it makes one when there is none yet.
+func (a *respAssembly) item(j *fastjson.Value) *respStreamItem {
+	// id is copied only when an item keeps it: this runs per event.
+	idx, id := -1, strBytes(j, "item_id")
+	if x := j.Get("output_index"); x != nil && x.Type() == fastjson.TypeNumber {
+		idx = max(x.GetInt(), -1)
+	}
+	if len(id) == 0 {
+		id = strBytes(j, "item", "id")
+	}
+	it := a.byIndex[idx]
+	switch {
+	case idx >= 0:
+	case len(id) > 0:
+		it = a.byID[string(id)]
+	case len(a.items) > 0:
+		it = a.items[len(a.items)-1] // neither index nor id: the latest item
+	}
+	if it == nil {
+		it = &respStreamItem{outIndex: idx}
+		a.items = append(a.items, it)
+		if idx >= 0 {
+			a.byIndex[idx] = it
+		}
+	}
+	if it.id == "" && len(id) > 0 {
+		it.id = string(id)
+		if a.byID[it.id] == nil {
+			a.byID[it.id] = it
+		}
+	}
+	return it
+}
+
+// itemEvent reads response.output_item.added, or .done when done is set.
+func (a *respAssembly) itemEvent(done bool, j *fastjson.Value) {
+	x := j.Get("item")
+	if x == nil || x.Type() != fastjson.TypeObject {
+		return
+	}
+	it, ri := a.item(j), respItemOf(x)
+	if done {
+		it.done = &ri
+	} else {
+		it.meta = &ri
+	}
+}
+
+// delta adds a delta event of type typ to its item.
+func (a *respAssembly) delta(typ []byte, j *fastjson.Value) {
+	it, d := a.item(j), strBytes(j, "delta")
+	it.deltas = true
+	switch string(typ) {
+	case "response.output_text.delta":
+		it.text.add(int(num(j, "content_index")), d)
+	case "response.refusal.delta":
+		writeGrowing(&it.refusal, d)
+	case "response.reasoning_summary_text.delta":
+		it.summary.add(int(num(j, "summary_index")), d)
+	case "response.reasoning_text.delta":
+		writeGrowing(&it.reasoning, d)
+	default: // function call arguments, custom tool call input
+		writeGrowing(&it.args, d)
+	}
+}
+
+// completed reads the response object of the last event: model, usage,
+// error, the final output and how it ended.
+func (a *respAssembly) completed(r *fastjson.Value) {
+	if r == nil || r.Type() != fastjson.TypeObject {
+		return
+	}
+	ex := a.ex
+	if ex.Model == "" {
+		ex.Model = str(r, "model")
+	}
+	if u := openAIUsage(r.Get("usage")); u != nil {
+		ex.Usage = u
+	}
+	if has(r, "error") && ex.Error == nil {
+		ex.Error = apiErrorOf(r)
+	}
+	if out := respInput(r.Get("output"), "assistant"); len(out) > 0 {
+		a.final = groupItems(out)
+	}
+	a.reason = respEndReason(r)
 }
 
 // respStreamed turns the reassembled items into messages, in output order.

@@ -322,7 +322,7 @@ func TestResponsesStream(t *testing.T) {
 				want.Request = []provider.Message{{Role: "user", Parts: tapText("Hi")}}
 			}
 			want.API, want.Stream = provider.OpenAIResponses, true
-			want.FirstTokenOffset = tapOffset(tt.frames, tt.first)
+			want.FirstTokenOffset = tapLastByte(tapSSE(tt.frames...), tapOffset(tt.frames, tt.first))
 			tapCheck(t, tapParse(t, r.record()), &want)
 		})
 	}
@@ -404,7 +404,7 @@ func TestResponsesFakeUpstream(t *testing.T) {
 					if len(tt.want.Response[0].ToolCalls) > 0 {
 						marker = "event: response.output_item.added"
 					}
-					want.FirstTokenOffset = int64(strings.Index(r.res, marker))
+					want.FirstTokenOffset = tapLastByte(r.res, int64(strings.Index(r.res, marker)))
 				}
 				tapCheck(t, got, &want)
 			})

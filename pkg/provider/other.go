@@ -1,10 +1,10 @@
 package provider
 
 import (
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/llmtap/llmtap/pkg/humanize"
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
@@ -226,7 +226,7 @@ func bodySummary(s *side) string {
 		b.WriteString(s.contentType)
 		b.WriteString(", ")
 	}
-	b.WriteString(sizeText(s.bytes))
+	b.WriteString(humanize.Bytes(s.bytes))
 	if s.json != nil {
 		b.WriteByte(' ')
 		b.WriteString(scrubbedPreview(s.json, previewChars))
@@ -278,7 +278,7 @@ func apiErrorOf(v *fastjson.Value) *APIError {
 		return nil
 	case fastjson.TypeString:
 		if s := strings.TrimSpace(string(v.GetStringBytes())); s != "" {
-			return &APIError{Message: clip(s, errorChars)}
+			return &APIError{Message: humanize.Shorten(s, errorChars)}
 		}
 		return nil
 	case fastjson.TypeObject:
@@ -313,7 +313,7 @@ func apiErrorOf(v *fastjson.Value) *APIError {
 	// Other servers: {"message":…}, {"detail":…} (FastAPI), {"msg":…}.
 	for _, key := range []string{"message", "detail", "msg", "error_message"} {
 		if m := v.Get(key); m != nil && m.Type() != fastjson.TypeNull {
-			err := &APIError{Type: str(v, "type"), Code: scalarText(v.Get("code")), Message: clip(textOf(m), errorChars)}
+			err := &APIError{Type: str(v, "type"), Code: scalarText(v.Get("code")), Message: humanize.Shorten(textOf(m), errorChars)}
 			if err.Type == "error" {
 				err.Type = ""
 			}
@@ -333,7 +333,7 @@ func textError(s, contentType string) *APIError {
 	if s == "" {
 		return nil
 	}
-	return &APIError{Message: clip(s, errorChars)}
+	return &APIError{Message: humanize.Shorten(s, errorChars)}
 }
 
 // htmlText returns an HTML page's title, or its text without tags, on one
@@ -390,7 +390,7 @@ func appendScrubbed(dst []byte, v *fastjson.Value) []byte {
 // It stops writing once the text is surely longer than that, so a huge
 // body costs little.
 func scrubbedPreview(v *fastjson.Value, n int) string {
-	return clip(string(appendValue(nil, v, scrubString, utf8.UTFMax*(n+1))), n)
+	return humanize.Shorten(string(appendValue(nil, v, scrubString, utf8.UTFMax*(n+1))), n)
 }
 
 // scrubString replaces a data: URL or a long base64 string with a
@@ -401,10 +401,10 @@ func scrubString(s string) string {
 		if mt == "" {
 			mt = "inline"
 		}
-		return "[" + mt + " data, " + sizeText(n) + "]"
+		return "[" + mt + " data, " + humanize.Bytes(n) + "]"
 	}
 	if looksBase64(s) {
-		return "[base64 data, " + sizeText(base64Size(s)) + "]"
+		return "[base64 data, " + humanize.Bytes(base64Size(s)) + "]"
 	}
 	return s
 }
@@ -423,37 +423,6 @@ func looksBase64(s string) bool {
 		}
 	}
 	return true
-}
-
-// sizeText formats a byte count for a reader: "512 B", "3.3 KB", "1.5 MB".
-func sizeText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return itoa(n) + " B"
-	}
-	f := float64(n) / unit
-	for _, suffix := range []string{"KB", "MB", "GB"} {
-		if f < unit || suffix == "GB" {
-			return strconv.FormatFloat(f, 'f', 1, 64) + " " + suffix
-		}
-		f /= unit
-	}
-	return "" // not reached
-}
-
-// clip shortens s to at most n characters (runes), marking a cut with "…".
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s // n bytes are at most n runes
-	}
-	count := 0
-	for i := range s {
-		if count == n {
-			return s[:i] + "…"
-		}
-		count++
-	}
-	return s
 }
 
 // plural is "1 input" or "3 inputs".

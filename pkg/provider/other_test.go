@@ -156,7 +156,7 @@ func TestGeneric(t *testing.T) {
 		r: tapRec{path: "/v1/audio/speech", req: `{"model":"tts-1","input":"Hello","voice":"alloy"}`,
 			resType: "audio/mpeg", res: audio},
 		want: provider.Exchange{API: provider.Media, Model: "tts-1",
-			Summary: `POST /v1/audio/speech · request: application/json, 49 B {"model":"tts-1","input":"Hello","voice":"alloy"} · response: audio/mpeg, 3.3 KB`},
+			Summary: `POST /v1/audio/speech · request: application/json, 49 B {"model":"tts-1","input":"Hello","voice":"alloy"} · response: audio/mpeg, 3.4 KB`},
 	}, {
 		name: "transcription",
 		r: tapRec{path: "/v1/audio/transcriptions", reqType: "multipart/form-data; boundary=x", req: "--x\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--x--\r\n",
@@ -176,7 +176,7 @@ func TestGeneric(t *testing.T) {
 	}, {
 		name: "unknown endpoint, huge multibyte JSON clipped to 200 characters",
 		r:    tapRec{method: "GET", path: "/v1/x", resType: "application/json", res: `{"text":"` + strings.Repeat("é", 100000) + `","more":[1,2,3]}`},
-		want: provider.Exchange{Summary: `GET /v1/x · request: empty · response: application/json, 195.3 KB {"text":"` + strings.Repeat("é", 191) + `…`},
+		want: provider.Exchange{Summary: `GET /v1/x · request: empty · response: application/json, 200.0 KB {"text":"` + strings.Repeat("é", 191) + `…`},
 	}, {
 		name: "no response",
 		r:    tapRec{method: "GET", path: "/v1/files", noResponse: true, errKind: "upstream_unreachable"},

@@ -42,15 +42,13 @@ var sseParsers = sync.Pool{New: func() any { return new(sse.Parser) }}
 
 // jsonEvents calls fn for each event of a stream whose data is a JSON
 // object, in order, skipping empty events and OpenAI's "[DONE]" sentinel.
-// The value and ev.Data are valid only during the call. It marks ex as
-// streamed when any event has data.
-func (s *side) jsonEvents(ex *Exchange, fn func(ev sse.Event, j *fastjson.Value)) {
+// The value and ev.Data are valid only during the call.
+func (s *side) jsonEvents(fn func(ev sse.Event, j *fastjson.Value)) {
 	s.eachEvent(func(ev sse.Event) {
 		data := bytes.TrimSpace(ev.Data)
 		if len(data) == 0 || string(data) == "[DONE]" {
 			return
 		}
-		ex.Stream = true
 		if j := s.parseJSON(data); j != nil && j.Type() == fastjson.TypeObject {
 			fn(ev, j)
 		}
@@ -98,7 +96,7 @@ func Parse(v record.View) (ex *Exchange) {
 	req := readSide(v, "request", reqp, ep)
 	res := readSide(v, "response", resp, ep)
 	ex.API = Detect(v.Method(), v.Path(), req.json)
-	ex.Stream = res.contentType == "text/event-stream"
+	ex.Stream = v.Streamed()
 
 	switch ex.API {
 	case OpenAIChat:
@@ -121,7 +119,38 @@ func Parse(v record.View) (ex *Exchange) {
 	if ex.Error == nil && v.Status() >= 400 {
 		ex.Error = parseError(&res)
 	}
+	if ex.Summary == "" {
+		ex.Summary = oddBodies(ex.API, v.Status(), &req, &res)
+	}
 	return ex
+}
+
+// oddBodies describes the JSON bodies of a conversation API that are not
+// the object its format reads (a bare string, a number, an array), which
+// would otherwise leave nothing of them in a transcript; "" when there are
+// none. A Gemini answer may be an array of chunks, and an error answer is
+// read by parseError whatever its shape.
+func oddBodies(api API, status int, req, res *side) string {
+	switch api {
+	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
+	default:
+		return "" // summarized whatever the shape
+	}
+	odd := func(s *side, arrayOK bool) bool {
+		if s.json == nil {
+			return false
+		}
+		t := s.json.Type()
+		return t != fastjson.TypeObject && !(arrayOK && t == fastjson.TypeArray)
+	}
+	var parts []string
+	if odd(req, false) {
+		parts = append(parts, "request body is not a JSON object: "+scrubbedPreview(req.json, previewChars))
+	}
+	if status < 400 && odd(res, api == Gemini) {
+		parts = append(parts, "response body is not a JSON object: "+scrubbedPreview(res.json, previewChars))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // readSide gathers one body. A text body that is JSON after all (a JSON

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
+	"github.com/llmtap/llmtap/pkg/sse"
 	"github.com/valyala/fastjson"
 )
 
@@ -53,12 +55,16 @@ func (r tapRec) record() record.Record {
 		if res.Status == 0 {
 			res.Status = 200
 		}
-		if r.resType != "" {
-			res.Headers = []record.Header{{Name: "content-type", Value: r.resType}}
-		}
 		n := r.resBytes
 		if n == 0 {
 			n = int64(len(r.res))
+		}
+		// As an upstream sends them: a length, except on an event stream.
+		if !strings.HasPrefix(r.resType, "text/event-stream") {
+			res.Headers = append(res.Headers, record.Header{Name: "content-length", Value: strconv.FormatInt(n, 10)})
+		}
+		if r.resType != "" {
+			res.Headers = append(res.Headers, record.Header{Name: "content-type", Value: r.resType})
 		}
 		res.Body = record.Body{Data: []byte(r.res), WireBytes: n}
 		rec.Response = res
@@ -107,6 +113,20 @@ func tapOffset(frames []string, k int) int64 {
 		n += int64(len(f)) + 2
 	}
 	return n
+}
+
+// tapLastByte is the offset of the last byte of the event that starts at
+// start in an SSE body, where FirstTokenOffset points; -1 stays -1.
+func tapLastByte(body string, start int64) int64 {
+	if start < 0 {
+		return -1
+	}
+	for _, e := range sse.ParseAll([]byte(body)) {
+		if e.Offset == start {
+			return e.End - 1
+		}
+	}
+	return -2 // no event starts there: the test is wrong
 }
 
 // tapData is a frame with one data line.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/llmtap/llmtap/pkg/humanize"
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
@@ -36,6 +37,9 @@ func (t *Tap) errorMessage(kind string, err error) string {
 		return "llmtap: the client went away before the response was complete"
 	case record.KindShutdown:
 		return "llmtap: shut down before the response was complete"
+	case record.KindBodyTruncated:
+		// Only in the record: the client got the whole body.
+		return "a body was larger than --max-body; the record keeps its first " + humanize.Bytes(t.cfg.MaxBody)
 	default:
 		return "llmtap: " + kind + detail
 	}
@@ -68,18 +72,4 @@ func writeError(w http.ResponseWriter, status int, kind, msg string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
-}
-
-// formatBytes writes n in the largest binary unit that divides it.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + " GiB"
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + " MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	default:
-		return strconv.FormatInt(n, 10) + " bytes"
-	}
 }

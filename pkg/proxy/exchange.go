@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
@@ -185,14 +184,10 @@ func (t *Tap) captureResponse(res *http.Response) error {
 	return nil
 }
 
-// isStreamed reports whether a response is delivered as it is produced: an
-// event stream, or a body of unknown length. Its chunk timing is recorded.
+// isStreamed reports whether a response is streamed, as every reader of
+// the record will decide it; its chunk timing is recorded.
 func isStreamed(res *http.Response) bool {
-	if res.ContentLength == -1 {
-		return true
-	}
-	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	return mt == "text/event-stream"
+	return record.Streamed(res.Header.Get("Content-Type"), res.ContentLength)
 }
 
 // upstreamError answers the client when no response came from upstream, and
@@ -218,7 +213,7 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 // finish gathers what was received into a record. It runs deferred, so it
 // also runs when the proxy aborts a failed stream. The costly part (decoding
 // a compressed body, encoding, writing) runs after the handler has returned,
-// so the client's response ends without waiting for the record (NOTES bug 6).
+// so the client's response ends without waiting for the record.
 func (ex *exchange) finish() {
 	ex.once.Do(func() {
 		ex.quiet()
@@ -286,8 +281,7 @@ func (ex *exchange) finish() {
 				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
 					Message: "a body could not be kept whole: " + spillErr.Error()}
 			case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
-				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
-					Message: "a body was larger than --max-body; the record keeps its first " + formatBytes(t.cfg.MaxBody)}
+				rec.Error = &record.Error{Kind: record.KindBodyTruncated, Message: t.errorMessage(record.KindBodyTruncated, nil)}
 			}
 			t.cfg.Sink.Record(rec)
 		}()
@@ -301,39 +295,30 @@ func (ex *exchange) finish() {
 // once the record is written. The wire capture is released once decoded.
 func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, capture) {
 	b := wire.body()
-	enc := strings.TrimSpace(strings.ToLower(contentEncoding))
-	if enc == "" || enc == "identity" || wire.kept == 0 {
+	if wire.kept == 0 {
 		return b, capture{}
 	}
-	b.ContentEncoding = enc
-	rd, err := decompress.NewReader(enc, wire.reader())
-	if err != nil {
-		b.DecodeError = err.Error()
-		return b, capture{}
-	}
-	defer rd.Close()
 	out := t.newCapture()
 	bp := t.copies.Get()
-	// One byte past the limit tells "exactly MaxBody" from "more".
-	_, err = io.CopyBuffer(&out, io.LimitReader(rd, t.cfg.MaxBody+1), bp)
+	res, err := decompress.DecodeTo(&out, wire.reader(), contentEncoding, t.cfg.MaxBody, bp)
 	t.copies.Put(bp)
-	if out.truncated {
-		err = nil // as decompress.Decode: what lies past the limit does not matter
-	}
-	if err != nil && out.kept == 0 && out.spillErr == nil {
-		b.DecodeError = err.Error()
-		out.release()
+	if res.Identity {
 		return b, capture{}
 	}
+	b.ContentEncoding = strings.TrimSpace(strings.ToLower(contentEncoding))
 	if err != nil {
 		// A cut stream decodes up to the cut; say where it stopped.
 		b.DecodeError = err.Error()
 	}
+	if err != nil && out.kept == 0 && out.spillErr == nil {
+		out.release()
+		return b, capture{}
+	}
 	d := out.body()
 	d.WireBytes = b.WireBytes
-	d.ContentEncoding = enc
+	d.ContentEncoding = b.ContentEncoding
 	d.DecodeError = b.DecodeError
-	d.Truncated = b.Truncated || out.truncated
+	d.Truncated = b.Truncated || res.Truncated || out.truncated
 	wire.release()
 	return d, out
 }

@@ -156,8 +156,15 @@ type harness struct {
 
 func newHarness(t *testing.T, upstream http.Handler, configure ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{upstream: httptest.NewServer(upstream), sink: &collect{}}
-	t.Cleanup(h.upstream.Close)
+	up := httptest.NewServer(upstream)
+	t.Cleanup(up.Close)
+	return newHarnessOn(t, up, configure...)
+}
+
+// newHarnessOn is newHarness with an upstream already started.
+func newHarnessOn(t *testing.T, up *httptest.Server, configure ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{upstream: up, sink: &collect{}}
 	cfg := Config{Upstream: h.upstream.URL + "/v1", Sink: h.sink, IdleTimeout: 5 * time.Second}
 	for _, f := range configure {
 		f(&cfg)

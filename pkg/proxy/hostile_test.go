@@ -1,6 +1,6 @@
 package proxy
 
-// Hostile and malformed input (issue 6): requests that try to make the tap
+// Hostile and malformed input: requests that try to make the tap
 // talk to another host or to smuggle a second request past it, oversized
 // headers and bodies, upstreams that break HTTP, and secrets in error paths.
 // Every test talks to loopback only and is bounded in time: raw connections
@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -452,6 +453,17 @@ func TestHostileOversizedHeaders(t *testing.T) {
 	h.sink.wait(t, 0)
 }
 
+// memoryBound is the most a test's heap may grow while size bytes pass
+// through. With LLMTAP_PERF set (make perf) it is the bar, which a loaded
+// machine under -race may miss; without (make test), half of size, which
+// only a tap that holds a body whole fails.
+func memoryBound(bar, size int64) int64 {
+	if os.Getenv("LLMTAP_PERF") != "" {
+		return bar
+	}
+	return size / 2
+}
+
 // peakHeapGrowth runs f and returns the highest HeapInuse seen while it ran,
 // less HeapInuse before it.
 func peakHeapGrowth(f func()) int64 {
@@ -554,7 +566,7 @@ func TestHostileLargeRequestBody(t *testing.T) {
 		t.Errorf("record: %.400s", r.raw)
 	}
 	t.Logf("heap grew by at most %d KiB for a %d MiB body", growth>>10, size>>20)
-	if growth > 16<<20 {
+	if growth > memoryBound(16<<20, size) {
 		t.Errorf("heap grew by %d MiB for a %d MiB body", growth>>20, size>>20)
 	}
 }
@@ -859,7 +871,7 @@ func TestHostileHugeResponse(t *testing.T) {
 		t.Errorf("record: %.400s", r.raw)
 	}
 	t.Logf("200 MiB in %v; heap grew by at most %d KiB", time.Since(start).Round(time.Millisecond), growth>>10)
-	if growth > 32<<20 {
+	if growth > memoryBound(32<<20, size) {
 		t.Errorf("heap grew by %d MiB for a %d MiB response", growth>>20, size>>20)
 	}
 }
@@ -911,6 +923,16 @@ func TestHostileSecretsInErrors(t *testing.T) {
 	}
 }
 
+// waitStarted waits until the tap has begun n exchanges.
+func waitStarted(t *testing.T, tap *Tap, n uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); tap.Started() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tap began %d exchanges, want %d", tap.Started(), n)
+		}
+	}
+}
+
 // TestHostileBrokenRequestBody: a client whose request body is malformed
 // (a bad chunk size) or cut off (the client hangs up halfway) is at fault,
 // not the upstream: the record must not say upstream_aborted, and the
@@ -937,7 +959,7 @@ func TestHostileBrokenRequestBody(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, _ = io.WriteString(conn, tc.raw)
-				time.Sleep(50 * time.Millisecond) // the tap is forwarding by now
+				waitStarted(t, h.tap, 1) // the tap is reading the body
 				_ = conn.Close()
 			} else {
 				for _, r := range rawExchange(t, h.front.Listener.Addr().String(), tc.raw+"GET /v1/end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") {
@@ -1056,17 +1078,7 @@ func TestHostileUpstreamDropsMidRequest(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// Every request that got an answer has its record (those that got none
-	// are the bug below); wait for them, then for any straggler.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		h.sink.mu.Lock()
-		got := int64(len(h.sink.lines))
-		h.sink.mu.Unlock()
-		if got >= sent.Load()-lost.Load() || time.Now().After(deadline) {
-			break
-		}
-	}
-	time.Sleep(50 * time.Millisecond)
+	h.tap.Wait() // every exchange that started has handed over its record
 	h.sink.mu.Lock()
 	recorded := int64(len(h.sink.lines))
 	h.sink.mu.Unlock()
@@ -1077,9 +1089,9 @@ func TestHostileUpstreamDropsMidRequest(t *testing.T) {
 		}
 	}
 	if lost.Load() > 0 || recorded != sent.Load() || strings.Contains(logged.String(), "panic serving") {
-		// This was the Transport goroutine reading the previous request's body
-		// after the handler had returned (requestBody.Close did nothing), which
-		// raced net/http's next read of the connection.
+		// A Transport goroutine still reading the previous request's body
+		// after the handler had returned would race net/http's next read of
+		// the connection, which drops it unanswered.
 		t.Errorf("%d requests, %d records, %d requests lost (the client got %v); the tap's server logged: %.200s",
 			sent.Load(), recorded, lost.Load(), firstErr.Load(), logged.String())
 	}

@@ -20,7 +20,7 @@ import (
 // TestNothingLeaks runs a mix of exchanges (plain, streamed, spilled to a
 // temporary file, abandoned by the client, failed upstream) and checks that
 // once they are over and the connections are closed, goroutines, open files
-// and the live heap are back where they started (issue 5: no leak).
+// and the live heap are back where they started.
 func TestNothingLeaks(t *testing.T) {
 	const exchanges = 600
 	const workers = 16

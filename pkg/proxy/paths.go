@@ -19,11 +19,11 @@ var openAIResources = map[string]bool{
 
 // upstreamPath maps the client's escaped request path onto the upstream's
 // escaped base path (no trailing slash). Percent-encoding is kept byte for
-// byte: the path is never decoded and re-split (NOTES bug 10).
+// byte: the path is never decoded and re-split, so %2F stays one segment.
 //
 // The rules, in order (the README has them as a table, tested in paths_test.go):
 //  1. A path that already starts with the base path is sent as it is, so a
-//     client configured with the full upstream path is not doubled (bug 11).
+//     client configured with the full upstream path is not doubled.
 //  2. An OpenAI-style resource path, with or without a leading /v1, goes
 //     under the base, or under /v1 when the base has no path: /models and
 //     /v1/models both become <base>/models.

@@ -74,10 +74,10 @@ func forwardedURL(t *testing.T, upstream, target string) string {
 	return got
 }
 
-// TestNotesBug11CommonBasesKept: the original appended /v1 to every base,
-// dropped the base's query and doubled a repeated prefix; these rows of the
-// table are the cases it got wrong.
-func TestNotesBug11CommonBasesKept(t *testing.T) {
+// TestCommonBasesKept: /v1 is not appended to every base, the base's query
+// is kept, and a prefix the client repeats is not doubled, for the bases of
+// the common providers.
+func TestCommonBasesKept(t *testing.T) {
 	for _, tt := range []struct{ upstream, request, want string }{
 		{"https://h/v1beta/openai", "/chat/completions", "https://h/v1beta/openai/chat/completions"},
 		{"https://h/openai/deployments/gpt4o?api-version=2024-10-21", "/chat/completions", "https://h/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"},

@@ -9,6 +9,8 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -67,6 +69,7 @@ type seenRequest struct {
 	method, path, query string
 	header              http.Header
 	body                []byte
+	protoMajor          int
 }
 
 // sdkEnv is a fake upstream, a tap in front of it, and what both saw.
@@ -78,27 +81,52 @@ type sdkEnv struct {
 
 	mu   sync.Mutex
 	seen []seenRequest
+	raw  *http.Client // fetches from the upstream directly, wire bytes
 }
 
 // newSDKEnv starts a fake upstream and a tap in front of it. wrap, if not
 // nil, wraps the fake upstream's handler.
 func newSDKEnv(t *testing.T, wrap func(http.Handler) http.Handler) *sdkEnv {
+	return newSDKEnvTLS(t, wrap, false)
+}
+
+// newSDKEnvTLS is newSDKEnv with, when h2 is set, an upstream that speaks
+// HTTP/2 over TLS, as real ones do; the tap's transport trusts its
+// certificate.
+func newSDKEnvTLS(t *testing.T, wrap func(http.Handler) http.Handler, h2 bool) *sdkEnv {
 	t.Helper()
-	e := &sdkEnv{sink: &sdkLines{}}
+	e := &sdkEnv{sink: &sdkLines{}, raw: sdkRawClient}
 	if wrap == nil {
 		wrap = func(h http.Handler) http.Handler { return h }
 	}
-	e.upstream = httptest.NewServer(wrap(fakeupstream.New(fakeupstream.Options{
+	e.upstream = httptest.NewUnstartedServer(wrap(fakeupstream.New(fakeupstream.Options{
 		Seen: func(r *http.Request, body []byte) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			e.seen = append(e.seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+			e.seen = append(e.seen, seenRequest{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body, r.ProtoMajor})
 		},
 	})))
+	var transport http.RoundTripper
+	if h2 {
+		e.upstream.EnableHTTP2 = true
+		e.upstream.StartTLS()
+		pool := x509.NewCertPool()
+		pool.AddCert(e.upstream.Certificate())
+		tr := proxy.NewTransport(10 * time.Second)
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+		t.Cleanup(tr.CloseIdleConnections)
+		transport = tr
+		direct := e.upstream.Client().Transport.(*http.Transport).Clone()
+		direct.DisableCompression = true
+		e.raw = &http.Client{Transport: direct}
+	} else {
+		e.upstream.Start()
+	}
 	t.Cleanup(e.upstream.Close)
 	tap, err := proxy.New(proxy.Config{
 		Upstream:    e.upstream.URL + "/v1",
 		Sink:        e.sink,
+		Transport:   transport,
 		IdleTimeout: 10 * time.Second,
 		ErrorLog:    log.New(testLogWriter{t}, "llmtap: ", 0),
 	})
@@ -137,14 +165,8 @@ type sdkClients struct {
 
 // clients returns SDK clients that reach the upstream through the tap
 // (viaTap) or directly. headers are sent with every request (fault knobs).
-// The clients read every response to its end before closing it (see
-// drainingTransport).
 func (e *sdkEnv) clients(viaTap bool, headers map[string]string) sdkClients {
-	return e.clientsWith(viaTap, headers, drainingClient)
-}
-
-// clientsWith is clients with the given HTTP client.
-func (e *sdkEnv) clientsWith(viaTap bool, headers map[string]string, hc *http.Client) sdkClients {
+	hc := sdkHTTPClient
 	base := e.upstream.URL
 	if viaTap {
 		base = e.front.URL
@@ -160,33 +182,11 @@ func (e *sdkEnv) clientsWith(viaTap bool, headers map[string]string, hc *http.Cl
 	return sdkClients{openai: openai.NewClient(oopts...), anthropic: anthropic.NewClient(aopts...)}
 }
 
-// drainingClient is the HTTP client the SDKs use in these tests. openai-go
-// stops reading a stream at "data: [DONE]" and closes the body, possibly
-// before the upstream's end of the body has reached the tap; the tap then
-// records the exchange as client_cancelled, now and then (a known bug, see
-// TestSDKStreamClosedAfterLastEventIsComplete). Draining the body on Close
-// keeps these tests about equality and record contents deterministic.
-var drainingClient = &http.Client{Transport: drainingTransport{http.DefaultTransport}}
-
-// plainClient is an HTTP client that closes bodies as the SDKs do.
-var plainClient = &http.Client{Transport: http.DefaultTransport}
-
-type drainingTransport struct{ rt http.RoundTripper }
-
-func (d drainingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	res, err := d.rt.RoundTrip(r)
-	if res != nil && res.Body != nil {
-		res.Body = drainOnClose{res.Body}
-	}
-	return res, err
-}
-
-type drainOnClose struct{ io.ReadCloser }
-
-func (d drainOnClose) Close() error {
-	_, _ = io.Copy(io.Discard, io.LimitReader(d.ReadCloser, 1<<20))
-	return d.ReadCloser.Close()
-}
+// sdkHTTPClient is the HTTP client the SDKs use in these tests; like the
+// SDKs' own default, it closes a body as soon as the SDK is done with it
+// (openai-go does so at "data: [DONE]", possibly before the end of the body
+// has reached the tap; see TestSDKStreamClosedAfterLastEventIsComplete).
+var sdkHTTPClient = &http.Client{Transport: http.DefaultTransport}
 
 // records waits until the tap has written the record of every exchange it
 // has started, then returns the lines.
@@ -473,7 +473,7 @@ func TestSDKSameThroughTap(t *testing.T) {
 			sameOutcome(t, via, direct)
 			tc.check(t, via)
 
-			r := checkSDKRecord(t, e.upstream.URL, lines[0], seen[0], sdkKey(tc.name))
+			r := checkSDKRecord(t, e, lines[0], seen[0], sdkKey(tc.name))
 			if r.Error != nil {
 				t.Errorf("a complete exchange has an error: %s", lines[0])
 			}
@@ -528,7 +528,7 @@ func TestSDKStreamAbortedUpstream(t *testing.T) {
 			}
 			t.Logf("stream error through the tap: %v; direct: %v", via.err, direct.err)
 
-			r := checkSDKRecord(t, e.upstream.URL, lines[0], seen[0], sdkKey(tc.name))
+			r := checkSDKRecord(t, e, lines[0], seen[0], sdkKey(tc.name))
 			if r.Error == nil || r.Error.Kind != record.KindUpstreamAborted || r.Error.Message == "" {
 				t.Errorf("error %+v, want kind %s", r.Error, record.KindUpstreamAborted)
 			}
@@ -580,6 +580,7 @@ type sdkRecord struct {
 	ID      string    `json:"id"`
 	Method  string    `json:"method"`
 	Path    string    `json:"path"`
+	Up      string    `json:"upstream_url"`
 	Request sdkPart   `json:"request"`
 	Resp    *sdkPart  `json:"response"`
 	Error   *sdkError `json:"error"`
@@ -644,9 +645,9 @@ var sdkRawClient = &http.Client{Transport: &http.Transport{DisableCompression: t
 
 // replay sends the request the upstream saw straight to the upstream again
 // and returns the status and the bytes it answered (up to a cut, if any).
-func replay(t *testing.T, upstreamURL string, s seenRequest) (int, []byte, error) {
+func replay(t *testing.T, e *sdkEnv, s seenRequest) (int, []byte, error) {
 	t.Helper()
-	u := upstreamURL + s.path
+	u := e.upstream.URL + s.path
 	if s.query != "" {
 		u += "?" + s.query
 	}
@@ -655,7 +656,7 @@ func replay(t *testing.T, upstreamURL string, s seenRequest) (int, []byte, error
 		t.Fatal(err)
 	}
 	req.Header = s.header.Clone()
-	res, err := sdkRawClient.Do(req)
+	res, err := e.raw.Do(req)
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -667,7 +668,7 @@ func replay(t *testing.T, upstreamURL string, s seenRequest) (int, []byte, error
 // checkSDKRecord checks one record line: one line of valid JSON, the request
 // body the upstream got, the response bytes the upstream sends for that
 // request, and no trace of the API key.
-func checkSDKRecord(t *testing.T, upstreamURL string, line []byte, seen seenRequest, key string) sdkRecord {
+func checkSDKRecord(t *testing.T, e *sdkEnv, line []byte, seen seenRequest, key string) sdkRecord {
 	t.Helper()
 	if bytes.IndexByte(line, '\n') != len(line)-1 {
 		t.Fatalf("record is not one line: %q", line)
@@ -720,7 +721,7 @@ func checkSDKRecord(t *testing.T, upstreamURL string, line []byte, seen seenRequ
 		t.Fatalf("no response in record: %s", line)
 	}
 	r.Response = *r.Resp
-	status, wire, cut := replay(t, upstreamURL, seen)
+	status, wire, cut := replay(t, e, seen)
 	if r.Response.Status != status {
 		t.Errorf("recorded status %d, upstream answers %d", r.Response.Status, status)
 	}
@@ -740,10 +741,10 @@ func checkSDKRecord(t *testing.T, upstreamURL string, line []byte, seen seenRequ
 // stream at "data: [DONE]" and closes the body at once (its Stream.Next
 // calls Close). An upstream that has sent every event and ends the chunked
 // body a moment later (here 20 ms) has answered completely, and the client
-// has all of it; the record must not call that exchange an error (it once
-// said client_cancelled: the client's close cancelled the upstream read that
-// was waiting for the end of the body; now the upstream gets clientGoneGrace).
-// anthropic-sdk-go reads a stream to its end, so it is not affected.
+// has all of it; the record must not call that exchange an error. The tap
+// gives the upstream clientGoneGrace after the client leaves, so the read
+// waiting for the end of the body completes. anthropic-sdk-go reads a stream
+// to its end, so it is not affected.
 func TestSDKStreamClosedAfterLastEventIsComplete(t *testing.T) {
 	slowEnd := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -752,14 +753,52 @@ func TestSDKStreamClosedAfterLastEventIsComplete(t *testing.T) {
 		})
 	}
 	e := newSDKEnv(t, slowEnd)
-	out := openAIChatStream(openAIChatParams(true))(t, e.clientsWith(true, nil, plainClient))
+	out := openAIChatStream(openAIChatParams(true))(t, e.clients(true, nil))
 	if out.err != nil {
 		t.Fatal(out.err)
 	}
 	wantTextUsingToolResult(t, out)
 	line := e.records(t, 1)[0]
-	r := checkSDKRecord(t, e.upstream.URL, line, e.takeSeen()[0], sdkOpenAIKey)
+	r := checkSDKRecord(t, e, line, e.takeSeen()[0], sdkOpenAIKey)
 	if r.Error != nil {
 		t.Errorf("a stream the client got whole is recorded with error %s: %s", r.Error.Kind, r.Error.Message)
+	}
+}
+
+// TestSDKThroughTapToH2Upstream: openai-go, streaming and not, through the
+// tap to an upstream that speaks HTTP/2 over TLS, as real ones do: the SDK
+// gets its answer, the upstream really spoke HTTP/2, and each record is
+// faithful to what the upstream sends.
+func TestSDKThroughTapToH2Upstream(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func(*testing.T, sdkClients) sdkOutcome
+	}{
+		{"chat", openAIChat(openAIChatParams(true))},
+		{"chat stream", openAIChatStream(openAIChatParams(true))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSDKEnvTLS(t, nil, true)
+			out := tc.call(t, e.clients(true, nil))
+			if out.err != nil {
+				t.Fatal(out.err)
+			}
+			wantTextUsingToolResult(t, out)
+			line := e.records(t, 1)[0]
+			seen := e.takeSeen()
+			if len(seen) != 1 {
+				t.Fatalf("the upstream saw %d requests, want 1", len(seen))
+			}
+			if seen[0].protoMajor != 2 {
+				t.Errorf("the upstream was spoken to over HTTP/%d, want HTTP/2", seen[0].protoMajor)
+			}
+			r := checkSDKRecord(t, e, line, seen[0], sdkOpenAIKey)
+			if r.Error != nil {
+				t.Errorf("record error %s: %s", r.Error.Kind, r.Error.Message)
+			}
+			if !strings.HasPrefix(r.Up, "https://") {
+				t.Errorf("upstream_url %q, want https", r.Up)
+			}
+		})
 	}
 }

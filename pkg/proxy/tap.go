@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -51,7 +52,9 @@ type Sink interface {
 	Record(rec *record.Record)
 }
 
-// Config configures a Tap.
+// Config configures a Tap. A limit of zero (ConnectTimeout, IdleTimeout,
+// MaxBody) means no limit, as it does for net/http's timeouts; a negative
+// one is an error.
 type Config struct {
 	// Upstream is the base URL every request is forwarded to, e.g.
 	// https://api.openai.com/v1. Its query, if any, is kept on every request.
@@ -61,19 +64,22 @@ type Config struct {
 	// Transport sends requests upstream. Nil: NewTransport(ConnectTimeout).
 	// It must not decompress bodies (http.Transport.DisableCompression).
 	Transport http.RoundTripper
-	// ConnectTimeout bounds connecting to the upstream. Default 10s.
+	// ConnectTimeout bounds connecting to the upstream, TLS handshake
+	// included, when Transport is nil. Zero: no limit but the operating
+	// system's own.
 	ConnectTimeout time.Duration
 	// IdleTimeout is the longest the upstream may stay silent once the
 	// request is sent: waiting for headers or between body chunks. It is not
 	// a cap on a long stream that keeps talking. Zero: no limit.
 	IdleTimeout time.Duration
 	// MaxBody is the most bytes of each body kept in a record; the client
-	// always gets all of it. Zero or less: 64 MiB.
+	// always gets all of it. Zero: no limit (a body larger than
+	// SpillThreshold waits on disk, whatever its size).
 	MaxBody int64
 	// SpillThreshold is how many bytes of a body are held in memory; a
 	// larger body is kept in a temporary file, unlinked at once, and read
-	// back into its record (issue 5). Zero: DefaultSpillThreshold (1 MiB);
-	// negative: never spill.
+	// back into its record, so a big body costs no memory. Zero:
+	// DefaultSpillThreshold (1 MiB); negative: never spill.
 	SpillThreshold int64
 	// TempDir is where bodies spill; empty: os.TempDir().
 	TempDir string
@@ -83,9 +89,6 @@ type Config struct {
 	// standard logger. Nothing from a request body or a secret goes there.
 	ErrorLog *log.Logger
 }
-
-// DefaultMaxBody is the default for Config.MaxBody.
-const DefaultMaxBody = 64 << 20
 
 // Tap is an http.Handler that forwards to the upstream and records.
 type Tap struct {
@@ -118,14 +121,19 @@ func New(cfg Config) (*Tap, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("proxy: no sink")
 	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = 10 * time.Second
+	switch {
+	case cfg.ConnectTimeout < 0:
+		return nil, errors.New("proxy: negative ConnectTimeout")
+	case cfg.IdleTimeout < 0:
+		return nil, errors.New("proxy: negative IdleTimeout")
+	case cfg.MaxBody < 0:
+		return nil, errors.New("proxy: negative MaxBody")
 	}
 	if cfg.Transport == nil {
 		cfg.Transport = NewTransport(cfg.ConnectTimeout)
 	}
-	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = math.MaxInt64
 	}
 	switch {
 	case cfg.SpillThreshold == 0:
@@ -164,7 +172,7 @@ func New(cfg Config) (*Tap, error) {
 // chunk reaches the client as it arrives. A known-length answer is not a
 // stream: flushing it on every write, as -1 would, sends the headers and the
 // body in separate writes; with a short interval a small answer goes out in
-// one write, and a slow one still moves within this time (issue 5).
+// one write, and a slow one still moves within this time.
 const bodyFlushInterval = 5 * time.Millisecond
 
 // wholeBodyLimit is the largest request body of known length read whole
@@ -195,29 +203,55 @@ func ParseUpstream(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// The default transport's settings.
+const (
+	// dialKeepAlive is the TCP keep-alive period of upstream connections,
+	// net.Dialer's own default, so a dead peer is noticed on an idle
+	// connection.
+	dialKeepAlive = 30 * time.Second
+	// maxIdleConns and maxIdleConnsPerHost keep enough idle connections to
+	// the one upstream for a burst of concurrent exchanges to reuse them,
+	// rather than dial (and handshake TLS) each time: net/http's default of
+	// 2 per host would close most after every burst.
+	maxIdleConns        = 1024
+	maxIdleConnsPerHost = 256
+	// idleConnTimeout closes an upstream connection unused this long, the
+	// value of net/http's DefaultTransport.
+	idleConnTimeout = 90 * time.Second
+	// expectContinueTimeout is how long a request that asks for
+	// "100 Continue" waits for it before its body is sent anyway.
+	expectContinueTimeout = time.Second
+	// upstreamWriteBuffer is the size of each upstream connection's write
+	// buffer. The connection keeps it for as long as it lives, while it is
+	// only needed for a request's head and the start of its body (a body
+	// beyond it is copied straight to the connection): 2 KiB, not the
+	// default 4, saves 2 MB on a thousand streams.
+	upstreamWriteBuffer = 2 << 10
+	// upstreamReadBuffer is the same for the read buffer: it holds the
+	// answer's head, and a body read of a copy buffer's size (2 KiB and up)
+	// bypasses it.
+	upstreamReadBuffer = 1 << 10
+)
+
 // NewTransport returns the transport a Tap uses by default: HTTP/2 when the
 // upstream offers it, a large idle pool, proxy settings from the environment,
 // and no transparent decompression, so the client gets the wire bytes.
+// connectTimeout bounds the TCP connect and the TLS handshake each; zero
+// means no limit.
 func NewTransport(connectTimeout time.Duration) *http.Transport {
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: dialKeepAlive}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           readAhead(dialer.DialContext),
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   connectTimeout,
-		ExpectContinueTimeout: time.Second,
+		ExpectContinueTimeout: expectContinueTimeout,
 		DisableCompression:    true,
-		// Each upstream connection keeps its write buffer for as long as
-		// it lives, while it is only needed for a request's head and the
-		// start of its body (a body beyond it is copied straight to the
-		// connection): 2 KiB, not 4, saves 2 MB on a thousand streams.
-		WriteBufferSize: 2 << 10,
-		// Likewise the read buffer: it holds the answer's head, and a
-		// body read of a copy buffer's size (2 KiB and up) bypasses it.
-		ReadBufferSize: 1 << 10,
+		WriteBufferSize:       upstreamWriteBuffer,
+		ReadBufferSize:        upstreamReadBuffer,
 	}
 }
 

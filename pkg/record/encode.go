@@ -259,8 +259,8 @@ func trimPartialRune(b []byte) []byte {
 
 // escapeLineSeparators rewrites raw U+2028, U+2029 and U+0085 (NEL) in the
 // JSON that starts at from as \u2028, \u2029 and \u0085: readers that split lines on every Unicode line
-// separator (Python's str.splitlines) would otherwise cut the record in two
-// (NOTES bug 15). In valid JSON these can only occur inside strings, where the
+// separator (Python's str.splitlines) would otherwise cut the record in two.
+// In valid JSON these can only occur inside strings, where the
 // escape means the same character.
 func escapeLineSeparators(b []byte, from int) []byte {
 	if !bytes.Contains(b[from:], []byte("\u2028")) && !bytes.Contains(b[from:], []byte("\u2029")) && !bytes.Contains(b[from:], []byte("\u0085")) {

@@ -10,7 +10,7 @@ import (
 
 // WriteJSON writes the record as one line of JSON, with its trailing
 // newline, to w: the same bytes AppendJSON gives, but a body held in a
-// Source is read from it in chunks and never held whole (issue 5). It
+// Source is read from it in chunks and never held whole. It
 // returns the first error from w, or from a Source that fails after part of
 // its body was written (the line on w is then incomplete). A Source that
 // fails before any of its body is written gives a record without that body

@@ -253,11 +253,11 @@ func replaceInvalid(s string) string {
 	return b.String()
 }
 
-// TestNotesBug15LineSeparatorsNeverSplitARecord: a reader that splits lines
+// TestLineSeparatorsNeverSplitARecord: a reader that splits lines
 // on every Unicode line break (Python's str.splitlines) still sees one line
 // per record: U+2028, U+2029 and U+0085 are written escaped, in text and in
 // embedded JSON bodies alike, and decode back to the same characters.
-func TestNotesBug15LineSeparatorsNeverSplitARecord(t *testing.T) {
+func TestLineSeparatorsNeverSplitARecord(t *testing.T) {
 	for _, body := range []string{
 		"data: {\"delta\":\"before\u2028after\u0085x\u2029\"}\n\n",
 		"{\"content\":\"before\u2028after\u0085x\u2029\"}",

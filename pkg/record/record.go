@@ -2,7 +2,7 @@
 // types llmtap fills, the encoder that turns one into one JSON line, and the
 // error kinds. It knows nothing of HTTP servers, files, Markdown or filters.
 //
-// The schema is documented in the README; DESIGN.md is the source of truth.
+// The schema is documented in docs/record.md, which these types must match.
 // Fields may be added within version 1; none is renamed or removed.
 package record
 
@@ -14,7 +14,8 @@ import (
 // Version is the schema version written in every record's "v" field.
 const Version = 1
 
-// Error kinds, the values of a record's error.kind.
+// Error kinds, the values of a record's error.kind. ErrorKinds lists them
+// with what each means.
 const (
 	KindUpstreamUnreachable = "upstream_unreachable"
 	KindUpstreamTimeout     = "upstream_timeout"
@@ -23,6 +24,48 @@ const (
 	KindShutdown            = "shutdown"
 	KindBodyTruncated       = "body_truncated"
 )
+
+// ErrorKind is one value of error.kind and what it means.
+type ErrorKind struct {
+	Name string // the value of error.kind
+	// Text says what happened, as a sentence without its full stop, for a
+	// reader who does not know the name.
+	Text string
+}
+
+// errorKinds is the one list of error kinds; every reader and writer of
+// error.kind goes through ErrorKinds, IsErrorKind or ErrorKindText.
+var errorKinds = [...]ErrorKind{
+	{KindUpstreamUnreachable, "The upstream could not be reached"},
+	{KindUpstreamTimeout, "The upstream went silent and the exchange timed out"},
+	{KindUpstreamAborted, "The upstream broke off the response"},
+	{KindClientCancelled, "The client went away before the response ended, or sent a request body that could not be read"},
+	{KindShutdown, "llmtap was shutting down and cut the exchange"},
+	{KindBodyTruncated, "A body was larger than llmtap keeps and was recorded cut"},
+}
+
+// ErrorKinds returns every error kind llmtap writes, in the order the
+// schema documents them. The slice is the caller's own.
+func ErrorKinds() []ErrorKind {
+	return append([]ErrorKind(nil), errorKinds[:]...)
+}
+
+// IsErrorKind reports whether name is an error kind llmtap writes.
+func IsErrorKind(name string) bool {
+	_, ok := ErrorKindText(name)
+	return ok
+}
+
+// ErrorKindText returns what the error kind name means; ok is false for a
+// name this version does not know (a reader shows such a kind by name).
+func ErrorKindText(name string) (text string, ok bool) {
+	for _, k := range errorKinds {
+		if k.Name == name {
+			return k.Text, true
+		}
+	}
+	return "", false
+}
 
 // Body encodings, the values of body_encoding.
 const (
@@ -46,7 +89,7 @@ type Body struct {
 	Data []byte
 	// Source, when set, holds the kept bytes instead of Data, for a body
 	// too large to hold in memory; Data is then ignored. WriteJSON streams
-	// it into the record (issue 5).
+	// it into the record without holding it whole.
 	Source Source
 	// WireBytes counts every byte that crossed the wire, kept or not.
 	WireBytes int64

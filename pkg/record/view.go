@@ -71,6 +71,12 @@ func (r View) Path() string { return string(r.v.GetStringBytes("path")) }
 // Query is the raw query string, secrets masked.
 func (r View) Query() string { return string(r.v.GetStringBytes("query")) }
 
+// UpstreamURL is upstream_url: where the request went, secrets masked.
+func (r View) UpstreamURL() string { return string(r.v.GetStringBytes("upstream_url")) }
+
+// Client is the client's address as recorded (host:port).
+func (r View) Client() string { return string(r.v.GetStringBytes("client")) }
+
 // Start is when the request arrived; zero when absent or malformed.
 func (r View) Start() time.Time { return r.time("start") }
 

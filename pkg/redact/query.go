@@ -20,7 +20,7 @@ func IsSecretQueryKey(rawKey string) bool {
 // trailing '&', keys without '=').
 //
 // Pairs are separated by '&' and also by ';', which Go no longer splits on
-// (Go 1.17, issue 25192) but some servers still do: a key hidden behind a ';'
+// (Go 1.17, golang/go#25192) but some servers still do: a key hidden behind a ';'
 // must not slip through. A masked value is "[REDACTED]", or "[REDACTED]…"
 // followed by the percent-encoded last 4 characters of the decoded value when
 // it is at least 16 characters long; the tail is encoded so that it can never
@@ -57,23 +57,6 @@ func (r *Redactor) Query(rawQuery string) string {
 	}
 	b.WriteString(rawQuery[last:])
 	return b.String()
-}
-
-// QuerySecrets returns the values of the secret keys in rawQuery, each as
-// sent and, when different, percent-decoded, for Scrub: an error from
-// net/http quotes the URL it failed on, with the key in it.
-func (r *Redactor) QuerySecrets(rawQuery string) []string {
-	var out []string
-	for pair := range strings.FieldsFuncSeq(rawQuery, func(c rune) bool { return c == '&' || c == ';' }) {
-		if eq := strings.IndexByte(pair, '='); eq >= 0 && eq < len(pair)-1 && IsSecretQueryKey(pair[:eq]) {
-			raw := pair[eq+1:]
-			out = append(out, raw)
-			if dec := unescape(raw); dec != raw {
-				out = append(out, dec)
-			}
-		}
-	}
-	return out
 }
 
 // maskEncoded masks a percent-encoded secret value. The tail is taken from

@@ -1,14 +1,12 @@
 // Package redact decides which header values and query parameters hold
 // secrets and hides them, so that no API key reaches a record, stderr or a
-// client (see the secrets rule in DESIGN.md).
+// client.
 //
 // Everything here is a pure function over names and values: the package knows
-// neither HTTP handlers nor records, so the proxy, the record writer and the
-// error paths can all share one set of rules.
+// neither HTTP handlers nor records, so every caller shares one set of rules.
 package redact
 
 import (
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -30,7 +28,8 @@ const (
 const maxSchemeLen = 24
 
 // builtinHeaders are the header names (lower-case) that always hold
-// secrets, per DESIGN.md.
+// secrets: the credentials of the APIs llmtap fronts, of a proxy in between,
+// and of a browser-style session.
 var builtinHeaders = map[string]bool{
 	"authorization":       true,
 	"proxy-authorization": true,
@@ -70,8 +69,10 @@ func (r *Redactor) IsSecretHeader(name string) bool {
 }
 
 // HeaderValue returns value unchanged when name is not secret, else
-// Mask(value). Cookie and Set-Cookie values are masked whole, with no scheme
-// word, because their first word is a cookie name, not an auth scheme.
+// Mask(value). Cookie and Set-Cookie values become Marker alone: their first
+// word is a cookie name, not an auth scheme, and a session cookie is a
+// credential whose last characters would tell nothing a user needs, while
+// telling an attacker part of it (many cookies end with their session id).
 // An empty value stays empty: it hides nothing, and "the header was sent
 // empty" is exactly what a user debugging a 401 needs to see.
 func (r *Redactor) HeaderValue(name, value string) string {
@@ -80,7 +81,7 @@ func (r *Redactor) HeaderValue(name, value string) string {
 	}
 	switch strings.ToLower(name) {
 	case "cookie", "set-cookie":
-		return maskWhole(value)
+		return Marker
 	}
 	return Mask(value)
 }
@@ -160,29 +161,4 @@ func lastRunes(s string) (string, bool) {
 		i -= size
 	}
 	return s[i:], true
-}
-
-// Scrub replaces every occurrence of each of the secrets (ignoring ones
-// shorter than 4 bytes, which would match innocent text) in s with
-// Mask(secret). It is for error messages, so that no key reaches stderr or a
-// client. Longer secrets win over secrets they contain, and the replacement is
-// a single pass, so a mask is never itself rewritten.
-func Scrub(s string, secrets []string) string {
-	keep := make([]string, 0, len(secrets))
-	for _, sec := range secrets {
-		if len(sec) >= 4 && strings.Contains(s, sec) {
-			keep = append(keep, sec)
-		}
-	}
-	if len(keep) == 0 {
-		return s
-	}
-	// strings.Replacer tries pairs in argument order at each position, so
-	// sorting longest first makes "sk-abcdef" win over its prefix "sk-abc".
-	sort.SliceStable(keep, func(i, j int) bool { return len(keep[i]) > len(keep[j]) })
-	pairs := make([]string, 0, 2*len(keep))
-	for _, sec := range keep {
-		pairs = append(pairs, sec, Mask(sec))
-	}
-	return strings.NewReplacer(pairs...).Replace(s)
 }

@@ -34,6 +34,11 @@ type Event struct {
 	// the event's first line: the first line after the previous blank line
 	// that is not a comment.
 	Offset int64
+	// End is the byte offset just past the event's last data line, its
+	// line break not counted: End-1 is the last byte its data came from,
+	// so the event was whole once the stream had reached that byte. A last
+	// data line that the end of a cut stream left unterminated ends there.
+	End int64
 }
 
 // bom is the UTF-8 byte order mark, skipped at the start of a stream.
@@ -48,13 +53,14 @@ type Parser struct {
 	partOff int64  // stream offset of partial's first byte
 	skipLF  bool   // the last chunk ended with a CR that ended a line: a leading LF is its other half
 
-	started bool      // a field line of the current event has been seen
-	evOff   int64     // stream offset of the current event's first line
-	data    []byte    // the data buffer: each data value followed by "\n"
-	typ     []byte    // the event type buffer
-	types   [8]string // recent event types, reused to save an allocation per event
-	nextTyp int       // the slot of types to replace next
-	id      string    // the last event ID buffer; never reset by a dispatch
+	started bool       // a field line of the current event has been seen
+	evOff   int64      // stream offset of the current event's first line
+	dataEnd int64      // stream offset just past the current event's last data line
+	data    []byte     // the data buffer: each data value followed by "\n"
+	typ     []byte     // the event type buffer
+	types   [16]string // recent event types, reused to save an allocation per event (the Responses API uses a dozen)
+	nextTyp int        // the slot of types to replace next
+	id      string     // the last event ID buffer; never reset by a dispatch
 }
 
 // Feed parses the next chunk of the stream and calls emit for each event
@@ -153,6 +159,7 @@ func (p *Parser) processLine(line []byte, off int64, emit func(Event)) {
 	case "data":
 		p.data = append(p.data, value...)
 		p.data = append(p.data, '\n')
+		p.dataEnd = off + int64(len(line))
 	case "event":
 		p.typ = append(p.typ[:0], value...)
 	case "id":
@@ -177,6 +184,7 @@ func (p *Parser) dispatch(emit func(Event)) {
 		Data:   p.data[:len(p.data)-1], // without the last "\n"
 		ID:     p.id,
 		Offset: p.evOff,
+		End:    p.dataEnd,
 	}
 	p.data, p.typ = p.data[:0], p.typ[:0]
 	emit(ev)

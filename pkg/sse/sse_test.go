@@ -14,10 +14,21 @@ import (
 // data was whole then.
 type event struct {
 	Type, Data, ID string
-	Offset         int64
+	Offset, End    int64
 }
 
-func copyEvent(ev Event) event { return event{ev.Type, string(ev.Data), ev.ID, ev.Offset} }
+func copyEvent(ev Event) event { return event{ev.Type, string(ev.Data), ev.ID, ev.Offset, ev.End} }
+
+// noEnd is evs without their End offsets, for the tables that give only
+// the start offsets; reference, which the sweeps and the fuzz target
+// compare against, checks End.
+func noEnd(evs []event) []event {
+	out := slices.Clone(evs)
+	for i := range out {
+		out[i].End = 0
+	}
+	return out
+}
 
 func copyEvents(evs []Event) []event {
 	var out []event
@@ -83,11 +94,15 @@ func TestParseAll(t *testing.T) {
 	for _, tt := range parseTests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := copyEvents(ParseAll([]byte(tt.in)))
-			if !slices.Equal(got, tt.want) {
+			if !slices.Equal(noEnd(got), tt.want) {
 				t.Errorf("ParseAll(%q)\n got %s\nwant %s", tt.in, dump(got), dump(tt.want))
 			}
-			if ref := reference(tt.in); !slices.Equal(ref, tt.want) {
+			ref := reference(tt.in)
+			if !slices.Equal(noEnd(ref), tt.want) {
 				t.Errorf("reference(%q) disagrees with the table\n got %s\nwant %s", tt.in, dump(ref), dump(tt.want))
+			}
+			if !slices.Equal(got, ref) {
+				t.Errorf("ParseAll(%q) ends events elsewhere than reference\n got %s\nwant %s", tt.in, dump(got), dump(ref))
 			}
 		})
 	}
@@ -311,7 +326,11 @@ func TestChunkBoundarySweep(t *testing.T) {
 	for _, s := range streams {
 		t.Run(s.name, func(t *testing.T) {
 			in := []byte(s.in)
-			want := resolve(t, s.in, s.want)
+			// The table gives where events start; reference, where they end.
+			want := reference(s.in)
+			if starts := resolve(t, s.in, s.want); !slices.Equal(noEnd(want), starts) {
+				t.Fatalf("reference:\n got %s\nwant %s", dump(want), dump(starts))
+			}
 			check := func(how string, chunks [][]byte) {
 				t.Helper()
 				if got := feedChunks(chunks); !slices.Equal(got, want) {
@@ -320,9 +339,6 @@ func TestChunkBoundarySweep(t *testing.T) {
 			}
 			if got := copyEvents(ParseAll(in)); !slices.Equal(got, want) {
 				t.Fatalf("ParseAll:\n got %s\nwant %s", dump(got), dump(want))
-			}
-			if got := reference(s.in); !slices.Equal(got, want) {
-				t.Fatalf("reference:\n got %s\nwant %s", dump(got), dump(want))
 			}
 			check("whole", [][]byte{in})
 			check("line by line", byLine(in))
@@ -358,7 +374,7 @@ func TestParserReuse(t *testing.T) {
 	p.Feed([]byte("\xEF\xBB\xBFdata: b\r"), add)
 	p.Feed([]byte("\n\n"), add)
 	p.End(add)
-	want := []event{{Type: "e", Data: "a", ID: "1"}, {Type: "x", Data: "cut", ID: "1", Offset: 24}, {Data: "b", Offset: 3}}
+	want := []event{{Type: "e", Data: "a", ID: "1", End: 22}, {Type: "x", Data: "cut", ID: "1", Offset: 24, End: 42}, {Data: "b", Offset: 3, End: 10}}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %s\nwant %s", dump(got), dump(want))
 	}
@@ -377,7 +393,7 @@ func TestFeedKeepsNoChunk(t *testing.T) {
 	}
 	p.Feed([]byte("c\n\n"), add)
 	p.End(add)
-	want := []event{{Type: "t", ID: "i", Data: "abc"}}
+	want := []event{{Type: "t", ID: "i", Data: "abc", End: 24}}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %s\nwant %s", dump(got), dump(want))
 	}
@@ -392,7 +408,7 @@ func TestParseAllCopies(t *testing.T) {
 		in[i] = 'X'
 	}
 	_ = append(got[0].Data, "!!!"...)
-	want := []event{{Type: "t", ID: "i", Data: "abc"}, {ID: "i", Data: "def", Offset: 26}}
+	want := []event{{Type: "t", ID: "i", Data: "abc", End: 24}, {ID: "i", Data: "def", Offset: 26, End: 35}}
 	if got := copyEvents(got); !slices.Equal(got, want) {
 		t.Errorf("got %s\nwant %s", dump(got), dump(want))
 	}
@@ -444,9 +460,10 @@ func reference(s string) []event {
 		hasData       bool
 		first         = -1
 	)
+	dataEnd := 0
 	dispatch := func() {
 		if hasData {
-			out = append(out, event{Type: typ, Data: strings.TrimSuffix(data, "\n"), ID: id, Offset: int64(first)})
+			out = append(out, event{Type: typ, Data: strings.TrimSuffix(data, "\n"), ID: id, Offset: int64(first), End: int64(dataEnd)})
 		}
 		data, typ, hasData, first = "", "", false, -1
 	}
@@ -482,7 +499,7 @@ func reference(s string) []event {
 		switch name {
 		case "data":
 			data += value + "\n"
-			hasData = true
+			hasData, dataEnd = true, j
 		case "event":
 			typ = value
 		case "id":
@@ -499,7 +516,7 @@ func dump(evs []event) string {
 	var b strings.Builder
 	b.WriteString("[")
 	for _, e := range evs {
-		fmt.Fprintf(&b, "\n\t{Type:%q Data:%q ID:%q Offset:%d}", e.Type, e.Data, e.ID, e.Offset)
+		fmt.Fprintf(&b, "\n\t{Type:%q Data:%q ID:%q Offset:%d End:%d}", e.Type, e.Data, e.ID, e.Offset, e.End)
 	}
 	b.WriteString("]")
 	return b.String()
@@ -529,6 +546,9 @@ func FuzzParser(f *testing.F) {
 				t.Fatalf("offset %d out of order or range (previous %d, len %d)", e.Offset, last, len(in))
 			}
 			last = e.Offset
+			if e.End <= e.Offset || e.End > int64(len(in)) {
+				t.Fatalf("end %d not after offset %d or past the stream (len %d)", e.End, e.Offset, len(in))
+			}
 			if strings.ContainsAny(e.Type+e.ID, "\r\n") || strings.Contains(e.Data, "\r") {
 				t.Fatalf("line end inside a field: %s", dump([]event{e}))
 			}
@@ -571,5 +591,35 @@ func BenchmarkParserFeed(b *testing.B) {
 			p.Feed(c, count)
 		}
 		p.End(count)
+	}
+}
+
+// TestEventEnd: End is just past the last data line, whatever follows it
+// (a line break of any kind, more fields, the end of a cut stream).
+func TestEventEnd(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   string
+		want []int64
+	}{
+		{"LF", "data: ab\n\n", []int64{8}},
+		{"CRLF", "data: ab\r\n\r\n", []int64{8}},
+		{"CR", "data: ab\r\r", []int64{8}},
+		{"last of several data lines", "data: a\ndata: bc\n\n", []int64{16}},
+		{"fields after the data", "data: a\nevent: e\nid: 1\n\n", []int64{7}},
+		{"cut after a data line", "data: a\n", []int64{7}},
+		{"cut inside a data line", "data: a\n\ndata: {\"x", []int64{7, 18}},
+		{"BOM", "\xEF\xBB\xBFdata: a\n\n", []int64{10}},
+		{"comment between events", "data: a\n\n: ping\n\ndata: b\n\n", []int64{7, 24}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []int64
+			for _, e := range ParseAll([]byte(tt.in)) {
+				got = append(got, e.End)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("ends %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -7,8 +7,11 @@ package stats
 
 import (
 	"math"
+	"net"
+	"strings"
 	"time"
 
+	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
@@ -23,8 +26,8 @@ type Request struct {
 	Model     string // the request's model, else the response's
 	Path      string
 	API       string // provider.API: openai.chat, anthropic.messages, …
-	Upstream  string // host of upstream_url
-	Client    string
+	Upstream  string // host of upstream_url (with its port, when it names one)
+	Client    string // the client's host, without the port of its connection
 	Status    int    // 0 when no response came
 	ErrorKind string // "" when none
 
@@ -74,15 +77,38 @@ func (r *Request) reset() {
 }
 
 // Extractor fills Requests from records. It keeps parsing state between
-// calls, so use one per goroutine.
-type Extractor struct{}
+// calls, so use one per goroutine: in steady state a record costs a few
+// small strings (its id, path, method, addresses), and an event nothing.
+type Extractor struct {
+	meter    *provider.Meter
+	upstream string // the last record's upstream host, kept while it repeats
+	client   string // the last record's client host, kept while it repeats
+}
 
 // NewExtractor returns an Extractor.
-func NewExtractor() *Extractor { return &Extractor{} }
+func NewExtractor() *Extractor { return &Extractor{meter: provider.NewMeter()} }
 
-// Extract fills r from the record v, reusing r's storage. The fields that
-// need no wire format are filled here; TTFT, TTFO, TPOT, ITL, tokens, Model
-// and API come from pkg/provider.
+// Extract fills r from the record v, reusing r's storage (r.ITL's array).
+//
+// An output event's time is the arrival of the chunk that holds its last
+// byte (record.View.TickMS of the byte before the event's End, the same
+// byte llmmd's TTFT looks up), in ms since the exchange started; then:
+//   - TTFT is the first output event's time, TTFO the first that is not
+//     reasoning alone, ITL the gaps between consecutive output events
+//     (events that came in one chunk are 0 apart), and TPOT (last output
+//     event − TTFT) / (output tokens − 1), for more than one output token.
+//   - A response that was not streamed has TTFT = TTFO = E2EL, no ITL and
+//     no TPOT.
+//   - When an event's time is unknown, TTFT, TTFO, ITL and TPOT are left
+//     undefined rather than guessed. That is the case for a response that
+//     came with a Content-Encoding (gzip, br, …): the record holds the
+//     decoded body, but its timing counts compressed bytes, and no offset
+//     of one maps onto the other (TTFB, the first byte of the headers, is
+//     no stand-in for the first token).
+//
+// Tokens come from the response's usage. When a stream reports no output
+// count (a stream cut before its last event, a server not asked for usage),
+// OutputTokens is the number of output events and TokensEstimated is set.
 func (x *Extractor) Extract(v record.View, r *Request) {
 	r.reset()
 	r.ID = v.ID()
@@ -91,6 +117,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	r.Failed = r.ErrorKind != "" || !v.HasResponse() || r.Status >= 400
+	r.Streamed = v.Streamed()
 	r.E2EL = v.DurationMS()
 	if ms, ok := v.TTFBMS(); ok {
 		r.TTFB = ms
@@ -101,4 +128,86 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 			r.Queued = rp.QueuedMS
 		}
 	}
+	r.Upstream = keep(&x.upstream, urlHost(v.UpstreamURL()))
+	r.Client = keep(&x.client, addrHost(v.Client()))
+
+	m := x.meter.Measure(v)
+	r.API, r.Model = string(m.API), m.Model
+	if m.HasInput {
+		r.InputTokens, r.CachedTokens = m.Usage.Input, m.Usage.CachedInput
+	}
+	switch {
+	case m.HasOutput:
+		r.OutputTokens = m.Usage.Output
+	case r.Streamed && m.Counted:
+		r.OutputTokens, r.TokensEstimated = int64(len(m.Events)), true
+	}
+	switch {
+	case !v.HasResponse():
+	case !r.Streamed:
+		r.TTFT, r.TTFO = r.E2EL, r.E2EL
+	default:
+		eventTimes(v, m.Events, r)
+	}
+}
+
+// eventTimes fills TTFT, TTFO, ITL and TPOT from the times of the output
+// events, or leaves them all undefined when one event's time is unknown.
+func eventTimes(v record.View, events []provider.OutputEvent, r *Request) {
+	var last float64
+	ticks := v.Ticks() // events come in offset order
+	for i, e := range events {
+		t, ok := ticks.MS(e.End - 1)
+		if e.End <= 0 || !ok {
+			r.TTFT, r.TTFO, r.ITL = math.NaN(), math.NaN(), r.ITL[:0]
+			return
+		}
+		if i == 0 {
+			r.TTFT = t
+		} else {
+			r.ITL = append(r.ITL, t-last)
+		}
+		if math.IsNaN(r.TTFO) && e.Kind.Answer() {
+			r.TTFO = t
+		}
+		last = t
+	}
+	if len(events) > 0 && r.OutputTokens > 1 {
+		r.TPOT = (last - r.TTFT) / float64(r.OutputTokens-1)
+	}
+}
+
+// keep returns s, as the string *last when they are equal, so that a value
+// many records repeat is one string; otherwise it keeps s in *last.
+func keep(last *string, s string) string {
+	if s != *last {
+		*last = s
+	}
+	return *last
+}
+
+// urlHost is the host (and port, when given) of an absolute URL; "" when
+// u is not one.
+func urlHost(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:] // user info, masked or not, is not the host
+	}
+	return rest
+}
+
+// addrHost is the host of a host:port address (an IPv6 host without its
+// brackets), or addr itself when it has no port: one client's connections
+// come from many ports, and group as one client.
+func addrHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }

@@ -1,4 +1,4 @@
-// Command bareproxy is the floor for a Go proxy in the benchmark (issue 5):
+// Command bareproxy is the floor for a Go proxy in the benchmark:
 // the standard library's httputil.ReverseProxy with nothing added but
 // streaming (FlushInterval -1) and untouched bodies (DisableCompression).
 //

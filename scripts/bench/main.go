@@ -1,4 +1,4 @@
-// Command bench measures llmtap against its baselines (issue 5): the mock
+// Command bench measures llmtap against its baselines: the mock
 // upstream reached directly, a bare httputil.ReverseProxy (scripts/bareproxy),
 // nginx proxy_pass without buffering, and the original Python script, all
 // under the same load in one run. Every figure that matters is reported as

@@ -328,7 +328,8 @@ func writeJSON(b *strings.Builder, v any) {
 	b.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
-// bar is one of the quality bars, checked on this run's llmtap row.
+// bar is one of llmtap's performance bars (BENCHMARKS.md), checked on this
+// run's llmtap row.
 type bar struct {
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`

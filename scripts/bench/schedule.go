@@ -270,7 +270,7 @@ func (a *active) finish(ctx context.Context) {
 		return
 	}
 	err := t.proc.stop(t.grace)
-	// Only llmtap promises a clean exit on SIGTERM (DESIGN: drain, flush, exit 0).
+	// Only llmtap promises a clean exit on SIGTERM: drain, flush, exit 0.
 	if err != nil && ctx.Err() == nil && !a.dead && t.name == "llmtap" {
 		r.notes = append(r.notes, fmt.Sprintf("exit after SIGTERM: %v", err))
 	}

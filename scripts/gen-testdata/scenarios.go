@@ -160,8 +160,9 @@ func chatReasoning() scenario {
 }
 
 func chatN2() scenario {
-	// NOTES 14: the original keyed choices by their position in the
-	// array and printed "Red Blue applesberries.!".
+	// Two choices interleaved: a reader that keys choices by their
+	// position in the array, not by their index, prints
+	// "Red Blue applesberries.!".
 	stream := chatStream("chatcmpl-n2", "gpt-4o-mini-2024-07-18", []string{
 		choice(0, `{"role":"assistant","content":"","refusal":null}`, ""),
 		choice(1, `{"role":"assistant","content":"","refusal":null}`, ""),
@@ -226,8 +227,8 @@ func chatFence() scenario {
 }
 
 func chatLinesep() scenario {
-	// NOTES 14: deltas holding U+2028 or U+0085 vanished in the original,
-	// which split SSE lines with str.splitlines().
+	// Deltas holding U+2028 or U+0085 vanish in a reader that splits SSE
+	// lines with Python's str.splitlines().
 	stream := chatStream("chatcmpl-ls", "gpt-4o-mini-2024-07-18", textDeltas([]string{
 		"before", "\u2028", "after", " and\u0085next", " end",
 	}, "stop"), "")

@@ -1,7 +1,7 @@
 // Command soak drives thousands of mixed exchanges through the real llmtap
 // binary while injecting faults, then checks that llmtap lost nothing, wrote
 // exactly one valid record per exchange with the bytes the upstream sent,
-// leaked no secret, and exited cleanly (issue 6).
+// leaked no secret, and exited cleanly.
 //
 //	go run ./scripts/soak [--exchanges 10000] [--concurrency 50] [--short]
 //

@@ -33,7 +33,7 @@ type config struct {
 
 // Limits a run must stay within, besides the exact counts.
 const (
-	maxPeakRSSKiB = 100 << 10 // DESIGN: 1,000 concurrent slow streams fit in 100 MB
+	maxPeakRSSKiB = 100 << 10 // llmtap's bar: 1,000 concurrent slow streams fit in 100 MB
 	fdSlack       = 16        // open descriptors at the end, beyond two per client
 	restSlackKiB  = 8 << 10   // anonymous RSS after the rest, beyond that at the start
 	backoff       = 50 * time.Millisecond
@@ -332,33 +332,17 @@ func judge(r *result, cfg config, nfiles int) {
 	if r.OutageMS == 0 {
 		r.problem("the upstream was never killed")
 	}
-	r.OK = len(r.Problems) == 0 && r.IDsMissing == 0 && r.KnownPanics == 0 && r.othersClean()
+	r.OK = len(r.Problems) == 0 && r.clean()
 }
 
-// othersClean reports whether every count but the missing ids is clean.
-func (r *result) othersClean() bool {
-	return r.IDsOnce+r.IDsMissing == r.RequestsSent && r.IDsDuplicated == 0 && r.UnknownRecords == 0 &&
+// clean reports whether every count is clean: each id recorded exactly
+// once, and nothing else wrong.
+func (r *result) clean() bool {
+	return r.IDsOnce == r.RequestsSent && r.IDsMissing == 0 && r.IDsDuplicated == 0 && r.UnknownRecords == 0 &&
 		r.InvalidJSON == 0 && r.PartialLines == 0 &&
 		r.BodyMismatchComplete == 0 && r.BodyNotPrefixCut == 0 && r.CutRecordedComplete == 0 &&
 		r.StatusMismatch == 0 && r.ClientMismatch == 0 && r.UnexpectedKinds == 0 && r.Secrets == 0 && r.DataRaces == 0 &&
-		r.ServerPanics == r.KnownPanics
-}
-
-// onlyKnownBug reports whether a failed run failed only by the known bug of
-// pkg/proxy TestHostileUpstreamDropsMidRequest: llmtap's server panicked on
-// a concurrent request body read and dropped keep-alive connections, and
-// every missing id is a request written on such a connection; nothing else
-// is off.
-func (r *result) onlyKnownBug() bool {
-	if r.OK || r.IDsMissing != r.LostOnDroppedConn || !r.othersClean() {
-		return false
-	}
-	for _, p := range r.Problems {
-		if !strings.Contains(p, "no record") && !strings.Contains(p, " records for ") {
-			return false
-		}
-	}
-	return true
+		r.ServerPanics == 0
 }
 
 // report prints the summary table and one JSON line.
@@ -373,7 +357,6 @@ func report(w io.Writer, r *result) {
 		{"records written", fmt.Sprintf("%d (%d files: %s)", r.RecordsWritten, len(r.FileRecords), strings.Join(files, " + "))},
 		{"soak ids recorded exactly once", fmt.Sprint(r.IDsOnce)},
 		{"soak ids missing / duplicated", fmt.Sprintf("%d / %d", r.IDsMissing, r.IDsDuplicated)},
-		{"  of which dropped unanswered (known bug)", fmt.Sprint(r.LostOnDroppedConn)},
 		{"records with no known soak id", fmt.Sprint(r.UnknownRecords)},
 		{"records not valid JSON", fmt.Sprint(r.InvalidJSON)},
 		{"partial lines", fmt.Sprint(r.PartialLines)},
@@ -385,7 +368,7 @@ func report(w io.Writer, r *result) {
 		{"unexpected error kinds", fmt.Sprint(r.UnexpectedKinds)},
 		{"secrets found in the output", fmt.Sprint(r.Secrets)},
 		{"data races reported (--race)", fmt.Sprint(r.DataRaces)},
-		{"llmtap server panics (known bug)", fmt.Sprintf("%d (%d)", r.ServerPanics, r.KnownPanics)},
+		{"llmtap server panics", fmt.Sprint(r.ServerPanics)},
 		{"llmtap exit status", fmt.Sprint(r.ExitStatus)},
 		{"llmtap RSS start / peak / end", fmt.Sprintf("%s / %s / %s", mib(r.ProcStart.RSSKiB), mib(r.PeakRSSKiB), mib(r.ProcEnd.RSSKiB))},
 		{"llmtap RSS after the rest", restRSS(r)},
@@ -411,12 +394,9 @@ func report(w io.Writer, r *result) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  PROBLEM: %s\n", p)
 	}
-	switch {
-	case r.OK:
+	if r.OK {
 		fmt.Fprintln(w, "RESULT: OK")
-	case r.onlyKnownBug():
-		fmt.Fprintln(w, "RESULT: FAILED, only by the known bug of pkg/proxy TestHostileUpstreamDropsMidRequest")
-	default:
+	} else {
 		fmt.Fprintln(w, "RESULT: FAILED")
 	}
 	line, _ := json.Marshal(r)
