@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -15,6 +16,13 @@ import (
 // takes most bursts in one read (32 KiB measured no cheaper).
 const readAheadSize = 16 << 10
 
+// maxReadAheads bounds the read-ahead buffers lent at once by one
+// transport, and so the memory they can hold: under a burst of a thousand
+// streams the process falls behind, every socket holds more than a buffer,
+// and each connection would keep one until read out. Past the bound a
+// connection reads as it did without.
+const maxReadAheads = 64
+
 // dialFunc is the shape of net.Dialer.DialContext.
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
@@ -22,6 +30,7 @@ type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 // with buffers from one pool per transport.
 func readAhead(dial dialFunc) dialFunc {
 	pool := &sync.Pool{New: func() any { b := make([]byte, readAheadSize); return &b }}
+	lent := new(atomic.Int64)
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
@@ -35,7 +44,7 @@ func readAhead(dial dialFunc) dialFunc {
 		if err != nil {
 			return c, nil
 		}
-		rc := &readAheadConn{Conn: c, raw: raw, pool: pool}
+		rc := &readAheadConn{Conn: c, raw: raw, pool: pool, lent: lent}
 		rc.readRaw = rc.readNow
 		return rc, nil
 	}
@@ -57,11 +66,16 @@ type readAheadConn struct {
 	net.Conn
 	raw     syscall.RawConn
 	pool    *sync.Pool
+	lent    *atomic.Int64         // buffers of pool lent out, at most maxReadAheads
 	readRaw func(fd uintptr) bool // readNow, bound once
 
-	buf  *[]byte // lent while it holds unread bytes, else nil
-	r, w int     // the unread bytes are (*buf)[r:w]
-	err  error   // a read error met ahead, returned once buf is read out
+	// mu guards the fields below against Close, which the Transport may
+	// call from another goroutine while a read is in progress.
+	mu     sync.Mutex
+	buf    *[]byte // lent while it holds unread bytes, else nil
+	r, w   int     // the unread bytes are (*buf)[r:w]
+	err    error   // a read error met ahead, returned once buf is read out
+	closed bool
 
 	// The result of readNow.
 	n     int
@@ -70,30 +84,51 @@ type readAheadConn struct {
 
 // Read returns bytes read ahead, if any, else reads the socket.
 func (c *readAheadConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
 	if c.buf != nil {
 		n := copy(p, (*c.buf)[c.r:c.w])
 		c.r += n
 		if c.r == c.w {
-			c.pool.Put(c.buf)
-			c.buf = nil
+			c.giveBack()
 		}
+		c.mu.Unlock()
 		return n, nil
 	}
-	if err := c.err; err != nil {
-		c.err = nil
+	err := c.err
+	c.err = nil
+	c.mu.Unlock()
+	if err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
 	if err == nil && n == len(p) && n < readAheadSize {
-		c.fill()
+		c.mu.Lock()
+		if !c.closed {
+			c.fill()
+		}
+		c.mu.Unlock()
 	}
 	return n, err
 }
 
+// Close closes the connection and gives back a buffer it holds.
+func (c *readAheadConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	if c.buf != nil {
+		c.giveBack()
+	}
+	c.mu.Unlock()
+	return c.Conn.Close()
+}
+
 // fill reads what the socket holds now, without waiting for more.
 func (c *readAheadConn) fill() {
-	b := c.pool.Get().(*[]byte)
-	c.buf = b // readNow reads into it
+	if c.lent.Add(1) > maxReadAheads {
+		c.lent.Add(-1)
+		return
+	}
+	c.buf = c.pool.Get().(*[]byte) // readNow reads into it
 	if err := c.raw.Read(c.readRaw); err != nil {
 		c.n, c.errno = 0, nil // closed, or past a deadline: the next Read says so
 	}
@@ -108,8 +143,14 @@ func (c *readAheadConn) fill() {
 	}
 	// Nothing waiting, or the end of the stream, which a socket reports
 	// again on the next read.
+	c.giveBack()
+}
+
+// giveBack returns the read-ahead buffer to the pool.
+func (c *readAheadConn) giveBack() {
+	c.pool.Put(c.buf)
 	c.buf = nil
-	c.pool.Put(b)
+	c.lent.Add(-1)
 }
 
 // readNow is the system call of fill; returning true, it never waits.

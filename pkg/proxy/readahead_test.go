@@ -105,8 +105,8 @@ func TestReadAheadBurst(t *testing.T) {
 	if !bytes.Equal(got, burst) {
 		t.Fatal("bytes differ from those sent")
 	}
-	if c.buf != nil {
-		t.Error("the read-ahead buffer is still held once read out")
+	if c.buf != nil || c.lent.Load() != 0 {
+		t.Errorf("once read out, the read-ahead buffer is still held (%v) or counted as lent (%d)", c.buf != nil, c.lent.Load())
 	}
 
 	// A chunk that fits the caller's buffer is read as before.
@@ -183,5 +183,42 @@ func TestReadAheadEnd(t *testing.T) {
 				t.Errorf("got %d bytes, want the %d sent", len(got), len(burst))
 			}
 		})
+	}
+}
+
+// TestReadAheadLent: a connection closed while it holds a read-ahead
+// buffer gives it back; past maxReadAheads buffers lent, a full read reads
+// no further.
+func TestReadAheadLent(t *testing.T) {
+	burst := bytes.Repeat([]byte("x"), 4096)
+	p := make([]byte, 1024)
+
+	c, peer := readAheadPair(t)
+	if _, err := peer.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	waitBuffered(t, c, len(burst))
+	if n, err := c.Read(p); n != len(p) || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	if c.lent.Load() != 1 {
+		t.Fatalf("%d buffers lent after a full read, want 1", c.lent.Load())
+	}
+	_ = c.Close()
+	if c.lent.Load() != 0 || c.buf != nil {
+		t.Errorf("after Close, %d buffers lent, buffer held: %v", c.lent.Load(), c.buf != nil)
+	}
+
+	c, peer = readAheadPair(t)
+	c.lent.Store(maxReadAheads) // as if every buffer were out
+	if _, err := peer.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	waitBuffered(t, c, len(burst))
+	if n, err := c.Read(p); n != len(p) || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	if c.buf != nil || c.lent.Load() != maxReadAheads {
+		t.Errorf("read ahead past the bound: buffer held %v, %d lent", c.buf != nil, c.lent.Load())
 	}
 }
