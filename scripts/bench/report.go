@@ -146,6 +146,9 @@ func printTable(w io.Writer, title string, rows []*row, cols []column) {
 				cells = append(cells, fmtNum(v, ok))
 			}
 		}
+		for len(cells) <= len(cols) {
+			cells = append(cells, "") // a short row would end the columns' alignment
+		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	tw.Flush()
