@@ -295,8 +295,8 @@ func (ex *exchange) finish() {
 // once the record is written. The wire capture is released once decoded.
 func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, capture) {
 	b := wire.body()
-	if wire.kept == 0 {
-		return b, capture{}
+	if wire.kept == 0 || contentEncoding == "" {
+		return b, capture{} // nothing to decode: no need of a buffer
 	}
 	out := t.newCapture()
 	bp := t.copies.Get()
