@@ -37,10 +37,13 @@ demo: build
 	scripts/demo.sh
 
 ## bench: llmtap against the upstream direct, a bare Go reverse proxy, nginx and the original script,
-## then llmgrep against jq on a 200 MB file (about 3 + 1 minutes on 2 cores; see BENCHMARKS.md)
+## then llmgrep against jq, llmstat against llmmd and jq -s (on a 200 MB file), then llmreplay's
+## rate, peak against vegeta and memory (about 3 + 1 + 1 + 2 minutes on 2 cores; see BENCHMARKS.md)
 bench:
 	scripts/bench.sh
 	scripts/bench-grep.sh 200
+	scripts/bench-stat.sh 200
+	scripts/bench-replay.sh
 
 ## fuzz: each fuzz target for FUZZTIME (default 10s): make fuzz FUZZTIME=5m
 fuzz:

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # demo.sh: what `make demo` runs. Offline: a fake upstream, llmtap in front of
 # it, a few requests with curl, then the records llmtap wrote and (when
-# bin/llmmd exists) their Markdown transcript.
+# bin/llmmd exists) their Markdown transcript and (when bin/llmstat exists)
+# their serving metrics.
 #
 # Needs bin/llmtap and bin/mockupstream (make build), curl, and optionally jq.
-# The binaries can be overridden with LLMTAP, LLMMD and MOCKUPSTREAM.
+# The binaries can be overridden with LLMTAP, LLMMD, LLMSTAT and MOCKUPSTREAM.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 LLMTAP=${LLMTAP:-bin/llmtap}
 LLMMD=${LLMMD:-bin/llmmd}
+LLMREPLAY=${LLMREPLAY:-bin/llmreplay}
+LLMSTAT=${LLMSTAT:-bin/llmstat}
 MOCKUPSTREAM=${MOCKUPSTREAM:-bin/mockupstream}
 OUT=demo-out
 RECORDS=$OUT/demo.jsonl
@@ -27,10 +30,11 @@ mkdir -p "$OUT"
 rm -f "$RECORDS" "$OUT"/*.log
 
 mock_pid=
+mock2_pid=
 tap_pid=
 cleanup() {
 	# Only the processes this script started, by pid.
-	for pid in $tap_pid $mock_pid; do
+	for pid in $tap_pid $mock_pid $mock2_pid; do
 		kill "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
@@ -141,4 +145,44 @@ if [[ -x $LLMMD ]]; then
 else
 	echo
 	echo "demo: $LLMMD is missing, so no transcript; run make build" >&2
+fi
+
+# Then the numbers: TTFT, TPOT, ITL, latency and tokens per model, as
+# `llmstat raw.jsonl` reports them for any recorded traffic.
+if [[ -x $LLMSTAT ]]; then
+	echo
+	echo "== serving metrics ($LLMSTAT $RECORDS) =="
+	"$LLMSTAT" "$RECORDS"
+else
+	echo
+	echo "demo: $LLMSTAT is missing, so no metrics; run make build" >&2
+fi
+
+# Then the records become a test: the same requests sent again to a fresh
+# mock upstream, ten times faster, recorded the same way, and compared.
+if [[ -x $LLMREPLAY ]]; then
+	REPLAYED=$OUT/replay.jsonl
+	rm -f "$REPLAYED"
+	echo
+	echo "== replay ($LLMREPLAY --speed 10, to a fresh mock upstream, recording to $REPLAYED) =="
+	"$MOCKUPSTREAM" --addr 127.0.0.1:0 2>"$OUT/mockupstream2.log" &
+	mock2_pid=$!
+	upstream2=$(wait_for_url "$OUT/mockupstream2.log" mockupstream "$mock2_pid")
+	"$LLMREPLAY" --target "$upstream2/v1" --speed 10 -H 'Authorization: Bearer sk-demo-0123456789abcdef' \
+		-o "$REPLAYED" "$RECORDS"
+	kill -TERM "$mock2_pid"
+	wait "$mock2_pid" || true
+	mock2_pid=
+	if command -v jq >/dev/null; then
+		echo "(each record says which one it repeats, and how it kept to the schedule)"
+		jq -c '{id, status: .response.status, replay}' "$REPLAYED"
+	fi
+	if [[ -x $LLMSTAT ]]; then
+		echo
+		echo "== comparison ($LLMSTAT --baseline $RECORDS $REPLAYED) =="
+		"$LLMSTAT" --baseline "$RECORDS" "$REPLAYED"
+	fi
+else
+	echo
+	echo "demo: $LLMREPLAY is missing, so no replay; run make build" >&2
 fi

@@ -233,6 +233,9 @@ func (ex *exchange) finish() {
 			rec.TTFB, rec.HasTTFB = time.Duration(ns), true
 		}
 		rec.Request.Headers = t.headers(ex.in.Header, ex.in.Host)
+		if t.cfg.Annotate != nil {
+			t.cfg.Annotate(ex.in, rec)
+		}
 		var reqCapture, resCapture capture
 		if b := ex.reqBody; b != nil {
 			reqCapture = b.detach()

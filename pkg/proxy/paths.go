@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/url"
 	"strings"
 )
 
@@ -77,4 +78,16 @@ func joinQuery(base, client string) string {
 	default:
 		return base + "&" + client
 	}
+}
+
+// UpstreamURL is the URL a request for the escaped path and raw query is
+// forwarded to, by the rules of upstreamPath, with secrets masked (for
+// display, such as a replay's dry run).
+func (t *Tap) UpstreamURL(path, rawQuery string) string {
+	u := *t.base
+	u.User = nil
+	u.RawPath = upstreamPath(t.basePath, path)
+	u.Path, _ = url.PathUnescape(u.RawPath)
+	u.RawQuery = joinQuery(t.base.RawQuery, rawQuery)
+	return t.redactor.URL(u.String())
 }

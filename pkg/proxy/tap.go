@@ -85,6 +85,13 @@ type Config struct {
 	TempDir string
 	// RedactHeaders names extra headers whose values never reach a record.
 	RedactHeaders []string
+	// Annotate, if set, is called once per exchange, on the handler's
+	// goroutine, with the request as ServeHTTP received it and the record
+	// once its times, method, path and headers are set (before its bodies
+	// and before the sink sees it). It may fill fields the tap knows
+	// nothing of, such as a replay's Replay object, from the request's
+	// context. It must not keep rec.
+	Annotate func(in *http.Request, rec *record.Record)
 	// ErrorLog receives the tap's own problems. Nil: the log package's
 	// standard logger. Nothing from a request body or a secret goes there.
 	ErrorLog *log.Logger

@@ -168,8 +168,8 @@ func runLoad(ctx context.Context, client *http.Client, spec loadSpec, sent *atom
 		wg.Go(func() {
 			st := &stats[w]
 			buf := make([]byte, 32<<10)
-			if spec.stagger > 0 {
-				sleepCtx(hardCtx, spec.stagger*time.Duration(w)/time.Duration(spec.conns))
+			if d := firstDelay(spec, w); d > 0 {
+				sleepCtx(hardCtx, d)
 			}
 			for hardCtx.Err() == nil {
 				t0 := time.Now()
@@ -276,4 +276,14 @@ func waitReady(ctx context.Context, client *http.Client, url string, p *payloads
 func isDial(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// firstDelay is how long worker w waits before its first request: the
+// workers' starts spread evenly over spec.stagger, or all at once when it
+// is zero.
+func firstDelay(spec loadSpec, w int) time.Duration {
+	if spec.stagger <= 0 || spec.conns <= 0 {
+		return 0
+	}
+	return spec.stagger * time.Duration(w) / time.Duration(spec.conns)
 }
