@@ -194,8 +194,9 @@ func TestEvery(t *testing.T) {
 	io.WriteString(pw, "\n") // returns once the record above was handled
 	ticks <- time.Time{}
 	ticks <- time.Time{} // returns once the first tick's output is written
-	if got := strings.Count(stdout.String(), `"completed":1,`); got != 2 {
-		t.Errorf("after two ticks: %d results with one request, want 2:\n%s", got, stdout.String())
+	ticks <- time.Time{} // and this once the second's is; its own may be half written
+	if got := strings.Count(stdout.String(), `"completed":1,`); got < 2 {
+		t.Errorf("after two ticks: %d results with one request, want 2 (or 3):\n%s", got, stdout.String())
 	}
 	io.WriteString(pw, rec("b", 1, 100, 5, "m", 200, ""))
 	pw.Close()
