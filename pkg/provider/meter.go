@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"strings"
+	"unsafe"
 
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
@@ -78,7 +79,6 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	mt := &m.m
 	*mt = Metrics{Events: mt.Events[:0], Model: mt.Model}
 	m.raw, m.sawSSE = Usage{}, false
-	path := v.Path()
 	req := v.BodyJSON("request")
 	if req == nil && v.BodyEncoding("request") == record.EncodingText {
 		b, _ := v.BodyBytes("request")
@@ -86,7 +86,9 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			req = j
 		}
 	}
-	mt.API = Detect(v.Method(), path, req)
+	// Views of the parsed record, not copies: nothing here keeps them.
+	rv := v.Value()
+	mt.API = Detect(b2s(rv.GetStringBytes("method")), b2s(rv.GetStringBytes("path")), req)
 	model := RequestModel(v)
 	if model == nil && mt.API != Gemini {
 		model = strBytes(req, "model") // a request body recorded as text
@@ -97,13 +99,13 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
 		mt.Counted = true
 	}
+	mt.Stream = v.Streamed()
 	defer func() {
 		if recover() != nil { // as in Parse: a bad record is not a crash
-			*mt = Metrics{API: mt.API, Model: mt.Model, Events: mt.Events[:0]}
+			*mt = Metrics{API: mt.API, Model: mt.Model, Stream: mt.Stream, Events: mt.Events[:0]}
 		}
 	}()
-	mt.Stream = v.Streamed()
-	ct := v.Header("response", "content-type")
+	ct := b2s(rv.GetStringBytes("response", "headers", "content-type"))
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))
@@ -123,6 +125,10 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	}
 	return mt
 }
+
+// b2s views b as a string without copying, for a use that does not keep
+// it.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // setStr sets *dst to b, copying only when they differ.
 func setStr(dst *string, b []byte) {
