@@ -79,14 +79,17 @@ func (r *Request) reset() {
 
 // Extractor fills Requests from records. It keeps parsing state between
 // calls, so use one per goroutine: in steady state a record costs its id
-// (and a path, host or model that differs from the last record's), and an
-// event nothing.
+// (and a path, host or model not seen before), and an event nothing.
 type Extractor struct {
-	meter    *provider.Meter
-	path     string // the last record's path, kept while it repeats
-	upstream string // the last record's upstream host, kept while it repeats
-	client   string // the last record's client host, kept while it repeats
+	meter *provider.Meter
+	// strs holds the paths and hosts seen, each once: a log repeats a few,
+	// and a string kept here costs no allocation when it comes again.
+	strs map[string]string
 }
+
+// maxInterned bounds Extractor.strs: past it, the strings are forgotten
+// and gathered anew, so that a log of ever new paths does not grow it.
+const maxInterned = 4096
 
 // NewExtractor returns an Extractor.
 func NewExtractor() *Extractor { return &Extractor{meter: provider.NewMeter()} }
@@ -118,7 +121,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.Start = v.Start()
 	// The parsed record's own bytes: keep copies only what is new.
 	rv := v.Value()
-	r.Path = keep(&x.path, b2s(rv.GetStringBytes("path")))
+	r.Path = x.intern(b2s(rv.GetStringBytes("path")))
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	hasResponse := v.HasResponse()
@@ -133,8 +136,8 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 			r.Queued = rp.QueuedMS
 		}
 	}
-	r.Upstream = keep(&x.upstream, urlHost(b2s(rv.GetStringBytes("upstream_url"))))
-	r.Client = keep(&x.client, addrHost(b2s(rv.GetStringBytes("client"))))
+	r.Upstream = x.intern(urlHost(b2s(rv.GetStringBytes("upstream_url"))))
+	r.Client = x.intern(addrHost(b2s(rv.GetStringBytes("client"))))
 
 	m := x.meter.Measure(v)
 	r.API, r.Model, r.Streamed = string(m.API), m.Model, m.Stream
@@ -182,14 +185,18 @@ func eventTimes(v record.View, events []provider.OutputEvent, r *Request) {
 	}
 }
 
-// keep returns s, as the string *last when they are equal, so that a value
-// many records repeat is one string and costs no allocation; otherwise it
-// keeps a copy of s in *last. s may alias the parsed record.
-func keep(last *string, s string) string {
-	if s != *last {
-		*last = strings.Clone(s)
+// intern returns s as the string kept in x.strs, keeping a copy of it
+// first when it is new; s may alias the parsed record.
+func (x *Extractor) intern(s string) string {
+	if k, ok := x.strs[s]; ok {
+		return k
 	}
-	return *last
+	if x.strs == nil || len(x.strs) >= maxInterned {
+		x.strs = make(map[string]string)
+	}
+	k := strings.Clone(s)
+	x.strs[k] = k
+	return k
 }
 
 // b2s views b as a string without copying, for keep or a comparison.
