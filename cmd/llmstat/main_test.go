@@ -193,9 +193,10 @@ func TestEvery(t *testing.T) {
 	io.WriteString(pw, rec("a", 0, 100, 5, "m", 200, ""))
 	io.WriteString(pw, "\n") // returns once the record above was handled
 	ticks <- time.Time{}
-	ticks <- time.Time{} // returns once the first tick's output is written
-	if got := strings.Count(stdout.String(), `"completed":1,`); got != 2 {
-		t.Errorf("after two ticks: %d results with one request, want 2:\n%s", got, stdout.String())
+	ticks <- time.Time{} // returns once the tick before it has written its output
+	ticks <- time.Time{} // and so does this one: two outputs at least, maybe a third
+	if got := strings.Count(stdout.String(), `"completed":1,`); got < 2 {
+		t.Errorf("after two ticks: %d results with one request, want 2 or more:\n%s", got, stdout.String())
 	}
 	io.WriteString(pw, rec("b", 1, 100, 5, "m", 200, ""))
 	pw.Close()
