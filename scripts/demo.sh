@@ -5,13 +5,15 @@
 # their serving metrics.
 #
 # Needs bin/llmtap and bin/mockupstream (make build), curl, and optionally jq.
-# The binaries can be overridden with LLMTAP, LLMMD, LLMSTAT and MOCKUPSTREAM.
+# The binaries can be overridden with LLMTAP, LLMMD, LLMGREP, LLMSTAT,
+# LLMREPLAY and MOCKUPSTREAM.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 LLMTAP=${LLMTAP:-bin/llmtap}
 LLMMD=${LLMMD:-bin/llmmd}
+LLMGREP=${LLMGREP:-bin/llmgrep}
 LLMREPLAY=${LLMREPLAY:-bin/llmreplay}
 LLMSTAT=${LLMSTAT:-bin/llmstat}
 MOCKUPSTREAM=${MOCKUPSTREAM:-bin/mockupstream}
@@ -73,11 +75,14 @@ tap_pid=$!
 tap=$(wait_for_url "$OUT/llmtap.log" llmtap "$tap_pid")
 echo "llmtap:        $tap (recording to $RECORDS)"
 
-# call TITLE PATH [JSON]: one request through llmtap (a POST when there is a
-# body), shown with its answer.
+# call TITLE PATH [JSON [HEADER]]: one request through llmtap (a POST when
+# there is a body), shown with its answer.
 call() {
-	local title=$1 path=$2 body=${3-}
+	local title=$1 path=$2 body=${3-} header=${4-}
 	local args=(-sS --fail-with-body -H 'Authorization: Bearer sk-demo-0123456789abcdef')
+	if [[ -n $header ]]; then
+		args+=(-H "$header")
+	fi
 	echo
 	echo "-- $title"
 	if [[ -n $body ]]; then
@@ -99,8 +104,12 @@ echo "== requests =="
 call "a chat completion" /v1/chat/completions \
 	'{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the world."}]}'
 
-call "the same, streamed (server-sent events)" /v1/chat/completions \
-	'{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello, slowly."}]}'
+# The mock answers at once unless asked otherwise: 20 ms between the
+# stream's events gives llmstat a time to first token and between tokens
+# worth reading (a replay sends the same header, so the same pace).
+call "the same, streamed (server-sent events), 20 ms between events" /v1/chat/completions \
+	'{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hello, slowly."}]}' \
+	'X-Fake-Chunk-Delay: 20ms'
 
 tools='[{"type":"function","function":{"name":"get_weather","description":"Current weather in a city.","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]'
 call "a chat offering the get_weather tool: the model calls it" /v1/chat/completions \
@@ -148,28 +157,32 @@ else
 fi
 
 # Then the numbers: TTFT, TPOT, ITL, latency and tokens per model, as
-# `llmstat raw.jsonl` reports them for any recorded traffic.
-if [[ -x $LLMSTAT ]]; then
+# `llmstat raw.jsonl` reports them for any recorded traffic; llmgrep picks
+# the chat completions (the model list is not a model's answer).
+if [[ -x $LLMSTAT && -x $LLMGREP ]]; then
 	echo
-	echo "== serving metrics ($LLMSTAT $RECORDS) =="
-	"$LLMSTAT" "$RECORDS"
+	echo "== serving metrics ($LLMGREP --path '*/chat/completions' $RECORDS | $LLMSTAT) =="
+	"$LLMGREP" --path '*/chat/completions' "$RECORDS" | "$LLMSTAT"
 else
 	echo
-	echo "demo: $LLMSTAT is missing, so no metrics; run make build" >&2
+	echo "demo: $LLMSTAT or $LLMGREP is missing, so no metrics; run make build" >&2
 fi
 
 # Then the records become a test: the same requests sent again to a fresh
-# mock upstream, ten times faster, recorded the same way, and compared.
+# mock upstream, ten times faster and one at a time, recorded the same way,
+# and compared. Ten times faster, the requests after the stream are due
+# while it still runs: they wait for the one slot, and their records say so
+# (replay.lag_ms, replay.queued_ms).
 if [[ -x $LLMREPLAY ]]; then
 	REPLAYED=$OUT/replay.jsonl
 	rm -f "$REPLAYED"
 	echo
-	echo "== replay ($LLMREPLAY --speed 10, to a fresh mock upstream, recording to $REPLAYED) =="
+	echo "== replay ($LLMREPLAY --speed 10 --concurrency 1, to a fresh mock upstream, recording to $REPLAYED) =="
 	"$MOCKUPSTREAM" --addr 127.0.0.1:0 2>"$OUT/mockupstream2.log" &
 	mock2_pid=$!
 	upstream2=$(wait_for_url "$OUT/mockupstream2.log" mockupstream "$mock2_pid")
-	"$LLMREPLAY" --target "$upstream2/v1" --speed 10 -H 'Authorization: Bearer sk-demo-0123456789abcdef' \
-		-o "$REPLAYED" "$RECORDS"
+	"$LLMREPLAY" --target "$upstream2/v1" --speed 10 --concurrency 1 \
+		-H 'Authorization: Bearer sk-demo-0123456789abcdef' -o "$REPLAYED" "$RECORDS"
 	kill -TERM "$mock2_pid"
 	wait "$mock2_pid" || true
 	mock2_pid=
@@ -181,6 +194,16 @@ if [[ -x $LLMREPLAY ]]; then
 		echo
 		echo "== comparison ($LLMSTAT --baseline $RECORDS $REPLAYED) =="
 		"$LLMSTAT" --baseline "$RECORDS" "$REPLAYED"
+		# The same mock answers as fast as before, but the replay kept two
+		# requests waiting: measured from when they were due (wrk2's
+		# correction), their latency says so.
+		if command -v jq >/dev/null; then
+			echo "== end-to-end latency of the replay, from the send and from the schedule ($LLMSTAT [--from-schedule] --by none --json $REPLAYED | jq) =="
+			for from in "" --from-schedule; do
+				printf '%-16s' "${from:-(from the send)}"
+				"$LLMSTAT" ${from:+"$from"} --by none --json "$REPLAYED" | jq -c '{median_e2el_ms, p99_e2el_ms, max_e2el_ms}'
+			done
+		fi
 	fi
 else
 	echo

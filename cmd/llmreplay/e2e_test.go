@@ -55,14 +55,15 @@ func (e e2eMain) Run() int {
 	return e.m.Run()
 }
 
-// binaries builds llmtap and llmreplay once and returns the directory.
+// binaries builds llmtap, llmreplay, and for the pipelines llmgrep and
+// llmstat, once, and returns the directory.
 func binaries(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end to end: builds and runs the binaries")
 	}
 	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", binDir+"/", "../llmtap", ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binDir+"/", "../llmtap", ".", "../llmgrep", "../llmstat").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

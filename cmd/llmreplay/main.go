@@ -34,17 +34,28 @@ const description = `Send recorded requests again and record the answers.
 Each record read (files, or stdin) becomes one request to --target: the same method,
 path (by llmtap's path rules), query, headers and body. Masked secrets cannot be sent
 again: give them with -H and --param. Only inference endpoints are replayed unless --all.
-Each attempt is written as one llmtap record (docs/record.md) with a "replay" object.
+Each attempt is written as one llmtap record (docs/record.md) with a "replay" object
+(the original's id, when it was due, how late it went), so llmmd, llmgrep and llmstat
+read the output unchanged:
 
+  # a regression gate: staging against the recorded production traffic
   llmgrep --ok prod.jsonl | llmreplay --target http://staging:8000/v1 \
-    -H "Authorization: Bearer $KEY" --concurrency 16 > staging.jsonl
+    -H "Authorization: Bearer $KEY" --concurrency 16 \
+    | tee staging.jsonl | llmstat --baseline prod.jsonl --fail-on 'p99_ttft_ms>+10%'
+  llmreplay --target http://127.0.0.1:8001 --speed 4 yesterday.jsonl | llmmd
+  llmreplay --target http://127.0.0.1:8001 --rate 20 --duration 5m --loop prod.jsonl > load.jsonl
+  llmstat --from-schedule load.jsonl     # latency from when each request was due
+  llmreplay --target http://127.0.0.1:8001 --shard 2/3 prod.jsonl    # one of 3 machines
+  llmreplay --target http://127.0.0.1:8001 --dry-run prod.jsonl      # what would go, when
 
 When: by default the original pacing (--speed scales it); --rate R is an open loop of
 R req/s (--burstiness B: gamma gaps, 1 = Poisson); --concurrency N alone is a closed
-loop of N workers, and with a rate or the original pacing a cap on requests in flight.
+loop of N workers, and with --rate or --speed (--speed 1: the original pacing) a cap on
+requests in flight, whose wait is recorded as replay.queued_ms.
 
 Signals: SIGINT/SIGTERM stop sending, let requests in flight finish for --grace, write
 every record and exit 0; a second signal cuts them at once.
+
 Exit status: 0; 1 when an input line is not a record or a record could not be written;
 2 on bad flags.`
 

@@ -33,12 +33,18 @@ default per model), what vllm bench serve reports for its own traffic:
   llmstat --baseline monday.jsonl today.jsonl --fail-on 'p99_ttft_ms>+10%'
   tail -f raw.jsonl | llmstat --every 10s
   llmstat --rows --csv raw.jsonl > rows.csv      # one line per exchange, for DuckDB
+  llmstat --by path --interval 1h --csv raw.jsonl # a time series: per path and hour
+  llmreplay --target http://127.0.0.1:8001 --rate 50 prod.jsonl | llmstat --from-schedule
 
 Latency statistics and token throughput count completed requests only; a request failed
 when it has an error, no response, or a status of 400 or more. Percentiles are exact up to
 a million samples of a metric per group, then come from a sketch within 1%, so memory does
 not grow with the input (except --plot, which keeps up to 50,000 points per series and a
-uniform sample past that). The metrics are defined in docs/llmstat.md.
+uniform sample past that). The metrics are defined in docs/llmstat.md. Replayed records (llmreplay) add the
+statistics of their send lag and concurrency-slot wait; --from-schedule measures their
+latency from when each was due, so a target that made the replay fall behind cannot
+look fast.
+
 Exit status: 0; 1 when a line was skipped, a --fail-on threshold was breached, or output
 failed; 2 on bad flags or a file that cannot be read.`
 

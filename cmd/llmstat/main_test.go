@@ -193,10 +193,10 @@ func TestEvery(t *testing.T) {
 	io.WriteString(pw, rec("a", 0, 100, 5, "m", 200, ""))
 	io.WriteString(pw, "\n") // returns once the record above was handled
 	ticks <- time.Time{}
-	ticks <- time.Time{} // returns once the tick before it has written its output
-	ticks <- time.Time{} // and so does this one: two outputs at least, maybe a third
+	ticks <- time.Time{} // returns once the first tick's output is written
+	ticks <- time.Time{} // and this once the second's is; its own may be half written
 	if got := strings.Count(stdout.String(), `"completed":1,`); got < 2 {
-		t.Errorf("after two ticks: %d results with one request, want 2 or more:\n%s", got, stdout.String())
+		t.Errorf("after two ticks: %d results with one request, want 2 (or 3):\n%s", got, stdout.String())
 	}
 	io.WriteString(pw, rec("b", 1, 100, 5, "m", 200, ""))
 	pw.Close()

@@ -14,14 +14,11 @@ import (
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
-// copyBuffers lends the buffers response bodies are copied through.
-var copyBuffers = &copyPool{}
-
 // copyPool hands out big buffers while few copies run and small ones
 // beyond that. A big buffer moves a big body in fewer reads and writes, but
 // a stream holds its buffer for as long as it lasts, mostly waiting for the
-// next chunk: a thousand slow streams at 32 KiB each would pin 32 MB
-// (issue 5). The first maxBigCopies copies at a time get 32 KiB; the rest
+// next chunk: a thousand slow streams at 32 KiB each would pin 32 MB.
+// The first maxBigCopies copies at a time get 32 KiB; the rest
 // get 2 KiB, a few events' worth (a bigger event just takes more reads).
 type copyPool struct {
 	big, small sync.Pool
@@ -65,8 +62,8 @@ func getBuffer(pool *sync.Pool, size int) []byte {
 // captureBuffers pools the buffers bodies are captured into, by size
 // class: a capture starts with the smallest and moves up a class when full,
 // so a thousand slow streams hold a few KiB each, and a large body never pins
-// more than the spill threshold (issue 5).
-var captureBuffers [captureClasses]sync.Pool
+// more than the spill threshold. Each Tap has its own.
+type captureBuffers [captureClasses]sync.Pool
 
 const (
 	minCapture       = 512 // the smallest class
@@ -74,9 +71,9 @@ const (
 	maxPooledCapture = minCapture << (captureClasses - 1)
 )
 
-// getCapture returns an empty buffer of at least n bytes, from a pool when
-// n is at most maxPooledCapture.
-func getCapture(n int) *[]byte {
+// get returns an empty buffer of at least n bytes, from a pool when n is
+// at most maxPooledCapture.
+func (p *captureBuffers) get(n int) *[]byte {
 	if n > maxPooledCapture {
 		b := make([]byte, 0, n)
 		return &b
@@ -85,15 +82,15 @@ func getCapture(n int) *[]byte {
 	for minCapture<<class < n {
 		class++
 	}
-	if b, ok := captureBuffers[class].Get().(*[]byte); ok {
+	if b, ok := p[class].Get().(*[]byte); ok {
 		return b
 	}
 	b := make([]byte, 0, minCapture<<class)
 	return &b
 }
 
-// putCapture returns a buffer from getCapture to its pool.
-func putCapture(b *[]byte) {
+// put returns a buffer from get to its pool.
+func (p *captureBuffers) put(b *[]byte) {
 	c := cap(*b)
 	if c < minCapture || c > maxPooledCapture || c&(c-1) != 0 {
 		return // not one of ours: left to the garbage collector
@@ -103,21 +100,18 @@ func putCapture(b *[]byte) {
 		class++
 	}
 	*b = (*b)[:0]
-	captureBuffers[class].Put(b)
+	p[class].Put(b)
 }
 
 // DefaultSpillThreshold is the default for Config.SpillThreshold.
 const DefaultSpillThreshold = 1 << 20
-
-// openSpills counts spill files not yet closed, and spillsMade every one
-// made, for the tests.
-var openSpills, spillsMade atomic.Int64
 
 // capture keeps the first max bytes of a body and counts all of them. It
 // holds them in memory up to spillAt bytes, then moves them to a temporary
 // file, unlinked at once, which it writes every later byte to; the record
 // reads them back from there (record.Source).
 type capture struct {
+	bufs      *captureBuffers
 	buf       *[]byte // in memory; nil once spilled or released
 	file      *os.File
 	kept      int64 // bytes in buf or file
@@ -131,7 +125,7 @@ type capture struct {
 }
 
 func (t *Tap) newCapture() capture {
-	return capture{max: t.cfg.MaxBody, spillAt: t.cfg.SpillThreshold, dir: t.cfg.TempDir}
+	return capture{bufs: &t.captureBufs, max: t.cfg.MaxBody, spillAt: t.cfg.SpillThreshold, dir: t.cfg.TempDir}
 }
 
 func (c *capture) write(p []byte) {
@@ -159,13 +153,13 @@ func (c *capture) write(p []byte) {
 		return
 	}
 	if c.buf == nil {
-		c.buf = getCapture(len(p))
+		c.buf = c.bufs.get(len(p))
 	}
 	if need := len(*c.buf) + len(p); need > cap(*c.buf) {
 		if need <= maxPooledCapture {
-			grown := getCapture(need)
+			grown := c.bufs.get(need)
 			*grown = append(*grown, *c.buf...)
-			putCapture(c.buf)
+			c.bufs.put(c.buf)
 			c.buf = grown
 		}
 	}
@@ -182,11 +176,8 @@ func (c *capture) spill() {
 		c.fail(err)
 		return
 	}
-	openSpills.Add(1)
-	spillsMade.Add(1)
 	if err := os.Remove(f.Name()); err != nil {
 		_ = f.Close()
-		openSpills.Add(-1)
 		c.fail(err)
 		return
 	}
@@ -194,7 +185,7 @@ func (c *capture) spill() {
 	if c.buf != nil {
 		n, err := f.Write(*c.buf)
 		c.kept = int64(n)
-		putCapture(c.buf)
+		c.bufs.put(c.buf)
 		c.buf = nil
 		if err != nil {
 			c.fail(err)
@@ -246,12 +237,11 @@ func (c *capture) Write(p []byte) (int, error) {
 func (c *capture) release() {
 	c.off = true
 	if c.buf != nil {
-		putCapture(c.buf)
+		c.bufs.put(c.buf)
 		c.buf = nil
 	}
 	if c.file != nil {
 		_ = c.file.Close()
-		openSpills.Add(-1)
 		c.file = nil
 	}
 }
@@ -282,7 +272,8 @@ func (s spillSource) Open() (io.ReadCloser, error) {
 // capture is guarded and detached (released) under the lock when the
 // exchange finishes; reads after that still pass through.
 type requestBody struct {
-	rc io.ReadCloser
+	rc     io.ReadCloser
+	copies *copyPool // lends finishUnread its buffer
 
 	// reading is held for each read of rc. A read that ends after the
 	// handler has returned can hit EOF while net/http reads the next request
@@ -295,6 +286,10 @@ type requestBody struct {
 	eof     bool
 	closed  bool  // Close was called: nothing more is read
 	err     error // the first read error that was not EOF: the client's fault
+}
+
+func (t *Tap) newRequestBody(rc io.ReadCloser) *requestBody {
+	return &requestBody{rc: rc, copies: &t.copies, capture: t.newCapture()}
 }
 
 // closeWait bounds how long Close waits for a read in flight, so a client
@@ -435,7 +430,8 @@ func (b *requestBody) finishUnread(limit int64) (ended bool) {
 	if ended {
 		return true // the usual case: the Transport read it all
 	}
-	buf := make([]byte, 32<<10)
+	buf := b.copies.Get()
+	defer b.copies.Put(buf)
 	for read := int64(0); read < limit; {
 		b.mu.Lock()
 		done := b.eof || b.err != nil
@@ -477,9 +473,10 @@ const maxTicks = 1 << 20
 func (b *responseBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if n > 0 {
-		b.ex.touch()
+		at := time.Since(b.ex.start)
+		b.ex.heardAt(at)
 		if b.timed && len(b.timing) < maxTicks {
-			b.timing = append(b.timing, record.Tick{Offset: b.capture.n, At: time.Since(b.ex.start)})
+			b.timing = append(b.timing, record.Tick{Offset: b.capture.n, At: at})
 		}
 		b.capture.write(p[:n])
 	}

@@ -38,7 +38,11 @@ type exchange struct {
 	err         *record.Error // set by upstreamError
 
 	ttfb    atomic.Int64 // nanoseconds since start; 0 = no byte yet
-	silence *time.Timer  // fires errUpstreamSilent; nil when unlimited
+	silence *time.Timer  // runs checkSilence; nil when unlimited
+	// heard is when the upstream last said something, in nanoseconds
+	// since start, and silenceState whether the timer is armed.
+	heard        atomic.Int64
+	silenceState atomic.Int32
 	// wholeBody is the request body read whole (wholeBodyLimit), which
 	// rewrite gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
@@ -52,31 +56,67 @@ func (t *Tap) newExchange(r *http.Request) *exchange {
 	start := time.Now()
 	ex := &exchange{tap: t, in: r, start: start, id: t.newID(start)}
 	if d := t.cfg.IdleTimeout; d > 0 {
-		ex.silence = time.AfterFunc(d, func() { ex.cancel(errUpstreamSilent) })
+		ex.silence = time.AfterFunc(d, ex.checkSilence)
 		ex.silence.Stop() // armed once the request is sent
 	}
 	return ex
 }
+
+// The states of the silence timer.
+const (
+	silenceUnarmed = iota
+	silenceArmed
+	silenceOver // quiet: the upstream has nothing more to say
+)
 
 func exchangeFrom(ctx context.Context) *exchange {
 	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
 	return ex
 }
 
-// touch restarts the silence timer: the upstream just said something.
-func (ex *exchange) touch() {
-	if ex.silence != nil {
+// touch notes that the upstream just said something, and arms the
+// silence timer the first time.
+func (ex *exchange) touch() { ex.heardAt(time.Since(ex.start)) }
+
+// heardAt is touch for a time since start already read.
+//
+// Resetting the timer on every chunk cost more than the rest of a chunk's
+// capture (the timer's lock and heap); the time is noted instead, and the
+// timer, when it fires, looks at it (checkSilence).
+func (ex *exchange) heardAt(at time.Duration) {
+	if ex.silence == nil {
+		return
+	}
+	ex.heard.Store(int64(at))
+	if ex.silenceState.Load() == silenceUnarmed && ex.silenceState.CompareAndSwap(silenceUnarmed, silenceArmed) {
 		ex.silence.Reset(ex.tap.cfg.IdleTimeout)
 	}
+}
+
+// checkSilence runs when the silence timer fires: the exchange ends if the
+// upstream has said nothing for IdleTimeout, else the timer is set for
+// when it will have been silent that long.
+func (ex *exchange) checkSilence() {
+	if ex.silenceState.Load() == silenceOver {
+		return
+	}
+	d := ex.tap.cfg.IdleTimeout
+	if silent := time.Since(ex.start) - time.Duration(ex.heard.Load()); silent < d {
+		ex.silence.Reset(d - silent)
+		return
+	}
+	ex.cancel(errUpstreamSilent)
 }
 
 // flushClient sends the client what of the answer still sits in the
 // server's buffer (bodyFlushInterval holds a known-length body back).
 func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client).Flush() }
 
-// quiet stops the silence timer: the upstream has nothing more to say.
+// quiet stops the silence timer for good: the upstream has nothing more
+// to say.
 func (ex *exchange) quiet() {
 	if ex.silence != nil {
+		ex.silenceState.Store(silenceOver)
 		ex.silence.Stop()
 	}
 }
@@ -258,13 +298,13 @@ func (ex *exchange) finish() {
 // once the record is written. The wire capture is released once decoded.
 func (t *Tap) decoded(wire *capture, contentEncoding string) (record.Body, capture) {
 	b := wire.body()
-	if wire.kept == 0 {
-		return b, capture{}
+	if wire.kept == 0 || contentEncoding == "" {
+		return b, capture{} // nothing to decode: no need of a buffer
 	}
 	out := t.newCapture()
-	bp := copyBuffers.Get()
+	bp := t.copies.Get()
 	res, err := decompress.DecodeTo(&out, wire.reader(), contentEncoding, t.cfg.MaxBody, bp)
-	copyBuffers.Put(bp)
+	t.copies.Put(bp)
 	if res.Identity {
 		return b, capture{}
 	}

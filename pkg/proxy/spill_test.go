@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -149,8 +150,9 @@ func TestSpilledBodiesRecordedExactly(t *testing.T) {
 		plain := newLineOutput(t, false)
 		spilled := newLineOutput(t, false)
 		hPlain := newHarness(t, spillUpstream(), func(c *Config) { c.Sink = LineSink{W: plain.w}; c.SpillThreshold = -1; c.MaxBody = maxBody })
+		spills := &funcCounter{FuncWriter: spilled.w}
 		hSpill := newHarness(t, spillUpstream(), func(c *Config) {
-			c.Sink = LineSink{W: spilled.w}
+			c.Sink = LineSink{W: spills}
 			c.SpillThreshold, c.TempDir, c.MaxBody = 512, dir, maxBody
 		})
 		hAppend := newHarness(t, spillUpstream(), func(c *Config) { c.SpillThreshold, c.TempDir, c.MaxBody = 512, dir, maxBody })
@@ -164,8 +166,8 @@ func TestSpilledBodiesRecordedExactly(t *testing.T) {
 				}
 			}
 		}
-		if spillsMade.Load() == 0 {
-			t.Error("nothing spilled")
+		if spills.n.Load() == 0 {
+			t.Error("nothing spilled") // only a record with a spilled body is written with WriteFunc
 		}
 		n := len(spillBodies)
 		want := byQuery(plain.records(t, n))
@@ -210,14 +212,74 @@ func diffPart(want, got part) string {
 	return fmt.Sprintf("differ at %d: got …%.160s, want …%.160s", i, jg[from:], jw[from:])
 }
 
+// funcCounter counts the records written with WriteFunc.
+type funcCounter struct {
+	FuncWriter
+	n atomic.Int64
+}
+
+func (f *funcCounter) WriteFunc(fn func(io.Writer) error) error {
+	f.n.Add(1)
+	return f.FuncWriter.WriteFunc(fn)
+}
+
+// openSpills counts this process's open files that are spill files in dir
+// (unlinked at once, they are found through /proc/self/fd); -1 where there
+// is no /proc.
+func openSpills(dir string) int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, filepath.Join(dir, "llmtap-body-")) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCaptureSpillFile: a capture past its threshold holds one spill file,
+// unlinked, until released (which is also what checkNoSpills relies on).
+func TestCaptureSpillFile(t *testing.T) {
+	dir := t.TempDir()
+	tap, err := New(Config{Upstream: "http://127.0.0.1:1/v1", Sink: discard{}, SpillThreshold: 512, TempDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tap.newCapture()
+	c.write(bytes.Repeat([]byte("x"), 400))
+	if n := openSpills(dir); n != 0 {
+		t.Fatalf("%d spill files open below the threshold", n)
+	}
+	c.write(bytes.Repeat([]byte("y"), 400))
+	if n := openSpills(dir); n == -1 {
+		t.Skip("no /proc/self/fd")
+	} else if n != 1 {
+		t.Fatalf("%d spill files open past the threshold, want 1", n)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the spill file is not unlinked: %v", entries)
+	}
+	if got, _ := io.ReadAll(c.reader()); string(got) != strings.Repeat("x", 400)+strings.Repeat("y", 400) {
+		t.Errorf("read back %d bytes", len(got))
+	}
+	c.release()
+	if n := openSpills(dir); n != 0 {
+		t.Errorf("%d spill files open after release", n)
+	}
+}
+
 // checkNoSpills checks that no spill file is open or left in dir.
 func checkNoSpills(t *testing.T, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for openSpills.Load() != 0 && time.Now().Before(deadline) {
+	for openSpills(dir) > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := openSpills.Load(); n != 0 {
+	if n := openSpills(dir); n > 0 {
 		t.Errorf("%d spill files still open", n)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
@@ -376,7 +438,7 @@ func watchHeap(f func()) uint64 {
 func TestCaptureBuffers(t *testing.T) {
 	for _, spillAt := range []int64{0, 3000, 2 << 20} {
 		for _, size := range []int{1, 511, 513, 4096, 100000, 3 << 20} {
-			c := capture{max: 64 << 20, spillAt: spillAt}
+			c := capture{bufs: &captureBuffers{}, max: 64 << 20, spillAt: spillAt}
 			want := make([]byte, size)
 			for i := range want {
 				want[i] = byte(i * 13)

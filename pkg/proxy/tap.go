@@ -108,6 +108,9 @@ type Tap struct {
 	seq      atomic.Uint64
 	inflight sync.WaitGroup // exchanges and their record delivery
 	pending  chan struct{}  // records being decoded, encoded and written
+
+	copies      copyPool       // the buffers bodies are copied through
+	captureBufs captureBuffers // the buffers bodies are captured into
 }
 
 // maxPendingRecords bounds the records finished but not yet handed to the
@@ -162,7 +165,7 @@ func New(cfg Config) (*Tap, error) {
 		Rewrite:        t.rewrite,
 		Transport:      cfg.Transport,
 		FlushInterval:  bodyFlushInterval,
-		BufferPool:     copyBuffers,
+		BufferPool:     &t.copies,
 		ModifyResponse: t.captureResponse,
 		ErrorHandler:   t.upstreamError,
 		ErrorLog:       cfg.ErrorLog,
@@ -246,7 +249,7 @@ func NewTransport(connectTimeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: dialKeepAlive}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           readAhead(dialer.DialContext),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          maxIdleConns,
 		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
@@ -303,7 +306,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.cancel = cancel
 	ex.ctx = ctx
 	if r.Body != nil && r.Body != http.NoBody {
-		ex.reqBody = &requestBody{rc: r.Body, capture: t.newCapture()}
+		ex.reqBody = t.newRequestBody(r.Body)
 		r.Body = ex.reqBody
 		if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
 			ex.wholeBody = ex.reqBody.readWhole(r.ContentLength) // sent by rewrite

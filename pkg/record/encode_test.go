@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -322,5 +325,111 @@ func TestReplayRoundTrip(t *testing.T) {
 				t.Errorf("Replay() = %+v, %v; want %+v", got, ok, tt.view)
 			}
 		})
+	}
+}
+
+// appendStringContentSlow is the escaper as first written, a byte at a
+// time: the reference the word-at-a-time one must agree with.
+func appendStringContentSlow(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if plainASCII[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			dst = append(dst, s[start:i]...)
+			if size == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(dst, s[start:]...)
+}
+
+// escapeSeeds are strings that put every kind of byte at every offset of
+// an eight-byte word.
+func escapeSeeds() []string {
+	seeds := []string{"", "a", `"`, `\`, "\x00", "\x1f", " ", "\x7f", "\x80", "\xff", "é", "\u2028", "\u2029", "\u0085",
+		"日本語", "\xe2\x80", "\xf0\x9f\x98\x80", `data: {"choices":[{"delta":{"content":"hé\"llo\n"}}]}` + "\n\n"}
+	for _, c := range []string{`"`, `\`, "\n", "\x01", "\x1f", "\x20", "\x7f", "\x80", "é", "\u2028", "\xff"} {
+		for off := range 17 {
+			seeds = append(seeds, strings.Repeat("x", off)+c+strings.Repeat("y", 16-off%16))
+		}
+	}
+	return seeds
+}
+
+// TestAppendStringContentWords: the escaper that reads eight bytes at a
+// time writes what the byte-at-a-time one writes.
+func TestAppendStringContentWords(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, s := range append(escapeSeeds(), string(all), strings.Repeat(string(all), 3)[5:]) {
+		if got, want := appendStringContent([]byte("prefix"), s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendStringContent(f *testing.F) {
+	for _, s := range escapeSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := appendStringContent(nil, s), appendStringContentSlow(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+		}
+	})
+}
+
+// TestAppendMillis: durations are written as strconv.AppendFloat writes
+// float milliseconds, shortest form, whatever their size and sign.
+func TestAppendMillis(t *testing.T) {
+	var us []int64
+	for _, v := range []int64{0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1010, 1100, 123456, 1 << 40, 1<<51 - 1, 1 << 51, 1<<53 - 1, 1 << 53, 1<<53 + 1, math.MaxInt64 / 1000} {
+		us = append(us, v, -v)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		us = append(us, rng.Int64N(1<<20), rng.Int64N(1<<54)-1<<53, rng.Int64())
+	}
+	for _, v := range us {
+		d := time.Duration(v) * time.Microsecond
+		if v > math.MaxInt64/1000 || v < math.MinInt64/1000 {
+			d = time.Duration(v) // out of range as µs: any duration
+		}
+		want := strconv.AppendFloat(nil, float64(d.Microseconds())/1000, 'f', -1, 64)
+		if got := appendMillis(nil, d); !bytes.Equal(got, want) {
+			t.Fatalf("%d µs: got %s, want %s", d.Microseconds(), got, want)
+		}
 	}
 }

@@ -241,8 +241,16 @@ func appendComparisonJSON(b []byte, res *stats.Result, c comparison) []byte {
 
 func writeComparisonText(w interface{ Write([]byte) (int, error) }, label string, rows []comparison) {
 	fmt.Fprintln(w, banner(" "+label+" ", '='))
-	fmt.Fprintf(w, "%-28s %14s %14s %14s %9s\n", "metric", "baseline", "now", "change", "change")
+	fmt.Fprintf(w, "%-28s %14s %14s %14s %9s\n", "metric", "baseline", "now", "change", "change %")
+	names := map[string]bool{}
 	for _, c := range rows {
+		names[c.name] = true
+	}
+	for _, c := range rows {
+		// p50 is the median, shown once, as in the table of results.
+		if rest, ok := strings.CutPrefix(c.name, "p50_"); ok && names["median_"+rest] {
+			continue
+		}
 		pct := ""
 		if c.hasBase && c.hasNow {
 			if p := relChange(c.base, c.now); !math.IsNaN(p) {

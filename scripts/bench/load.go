@@ -44,6 +44,9 @@ type loadSpec struct {
 	// request would arrive in a burst with all the others and its time to
 	// first byte would measure how fast the target drains the burst.
 	stagger time.Duration
+	// cpu, when set, reads the target's CPU time; it is read when the
+	// measured window opens and when it closes.
+	cpu func() time.Duration
 }
 
 // loadResult counts what happened. Only requests that started after the
@@ -55,6 +58,16 @@ type loadResult struct {
 	window   time.Duration
 	lat      []time.Duration // full request time, successful sampled requests
 	ttfb     []time.Duration // time to the first body byte, same requests
+	cpu      time.Duration   // the target's CPU time over the measured window; 0 if not read
+}
+
+// cpuPerExchange is the target's CPU time per exchange completed in the
+// measured window, in µs.
+func (r *loadResult) cpuPerExchange() (float64, bool) {
+	if r.cpu <= 0 || r.ok == 0 {
+		return 0, false
+	}
+	return float64(r.cpu) / float64(time.Microsecond) / float64(r.ok), true
 }
 
 func (r *loadResult) rate() float64 {
@@ -138,6 +151,19 @@ func runLoad(ctx context.Context, client *http.Client, spec loadSpec, sent *atom
 
 	stats := make([]workerStats, spec.conns)
 	var wg sync.WaitGroup
+	var cpu time.Duration
+	if spec.cpu != nil {
+		wg.Go(func() {
+			if sleepCtx(hardCtx, time.Until(measureFrom)) != nil {
+				return
+			}
+			c0 := spec.cpu()
+			if sleepCtx(hardCtx, time.Until(end)) != nil {
+				return
+			}
+			cpu = spec.cpu() - c0
+		})
+	}
 	for w := range spec.conns {
 		wg.Go(func() {
 			st := &stats[w]
@@ -175,7 +201,7 @@ func runLoad(ctx context.Context, client *http.Client, spec loadSpec, sent *atom
 	}
 	wg.Wait()
 
-	r := loadResult{window: spec.duration}
+	r := loadResult{window: spec.duration, cpu: cpu}
 	for _, st := range stats {
 		r.ok += st.ok
 		r.errors += st.errors

@@ -37,8 +37,9 @@ type CLI struct {
 	Rounds       int           `default:"3" help:"Rounds of every case; targets take turns in each round and the median round is reported."`
 	Quick        bool          `help:"Very short run for smoke testing: --duration 300ms --warmup 100ms --rounds 1."`
 	Only         []string      `default:"direct,bareproxy,nginx,original,llmtap" placeholder:"T" help:"Targets to run: direct, bareproxy, nginx, original, llmtap."`
-	Cases        []string      `default:"plain,sse,slow,many,big" placeholder:"C" help:"Cases to run, in the order given: plain, sse, slow, many, big."`
-	Chunks       int           `default:"20" help:"Chunks per fast SSE stream."`
+	Cases        []string      `default:"plain,sse,sse-small,slow,many,big" placeholder:"C" help:"Cases to run, in the order given: plain, sse, sse-small, slow, many, big."`
+	Chunks       int           `default:"50" help:"Chunks per fast SSE stream (case sse)."`
+	SmallChunks  int           `default:"200" help:"Short events per fast stream of case sse-small (reasoning tokens)."`
 	SlowChunks   int           `default:"10" help:"Chunks per slow stream."`
 	SlowInterval time.Duration `default:"20ms" help:"Delay between the chunks of a slow stream."`
 	Lockstep     bool          `help:"Start all streams of the 'slow' case at once, so they arrive in bursts of --conns (by default their starts are spread over one stream's length)."`
@@ -59,7 +60,7 @@ var allTargets = []string{"direct", "bareproxy", "nginx", "original", "llmtap"}
 
 // allCases is also the default order: "many" (memory) runs before "big" so
 // that the 50 MB stream's heap does not inflate its peak.
-var allCases = []string{"plain", "sse", "slow", "many", "big"}
+var allCases = []string{"plain", "sse", "sse-small", "slow", "many", "big"}
 
 // Validate checks the target and case names.
 func (c *CLI) Validate() error {
@@ -73,14 +74,14 @@ func (c *CLI) Validate() error {
 			return fmt.Errorf("--cases: unknown case %q (have %s)", k, strings.Join(allCases, ", "))
 		}
 	}
-	if c.Conns < 1 || c.SlowConns < 1 || c.Chunks < 1 || c.SlowChunks < 1 || c.BigMB < 1 || c.BigReps < 1 || c.Rounds < 1 {
+	if c.Conns < 1 || c.SlowConns < 1 || c.Chunks < 1 || c.SmallChunks < 1 || c.SlowChunks < 1 || c.BigMB < 1 || c.BigReps < 1 || c.Rounds < 1 {
 		return errors.New("counts and sizes must be at least 1")
 	}
 	return nil
 }
 
 func (c *CLI) settings() streamSettings {
-	return streamSettings{Chunks: c.Chunks, SlowChunks: c.SlowChunks, SlowInterval: c.SlowInterval, BigMB: c.BigMB}
+	return streamSettings{Chunks: c.Chunks, SmallChunks: c.SmallChunks, SlowChunks: c.SlowChunks, SlowInterval: c.SlowInterval, BigMB: c.BigMB}
 }
 
 func main() {
@@ -153,7 +154,7 @@ func run(cli *CLI) int {
 	}
 	s := cli.settings()
 	upProc, upURL, err := startProc("upstream", []string{self, "--serve-upstream",
-		fmt.Sprintf("--chunks=%d", s.Chunks), fmt.Sprintf("--slow-chunks=%d", s.SlowChunks),
+		fmt.Sprintf("--chunks=%d", s.Chunks), fmt.Sprintf("--small-chunks=%d", s.SmallChunks), fmt.Sprintf("--slow-chunks=%d", s.SlowChunks),
 		fmt.Sprintf("--slow-interval=%s", s.SlowInterval), fmt.Sprintf("--big-mb=%d", s.BigMB)},
 		tmp, filepath.Join(tmp, "upstream.log"), "bench-upstream: listening on ", false)
 	if err != nil {
@@ -165,8 +166,8 @@ func run(cli *CLI) int {
 	tr := newTransport(max(cli.Conns, cli.SlowConns))
 	client := &http.Client{Transport: tr}
 
-	fmt.Printf("llmtap bench: %d CPUs; %d rounds of %v per case (+%v warmup); %d connections; sse %d chunks; slow %d chunks × %v; many = %d slow streams; big %d MiB × %d\n",
-		runtime.NumCPU(), cli.Rounds, cli.Duration, cli.Warmup, cli.Conns, cli.Chunks, cli.SlowChunks, cli.SlowInterval, cli.SlowConns, cli.BigMB, cli.Rounds*cli.BigReps)
+	fmt.Printf("llmtap bench: %d CPUs; %d rounds of %v per case (+%v warmup); %d connections; sse %d chunks; sse-small %d chunks; slow %d chunks × %v; many = %d slow streams; big %d MiB × %d\n",
+		runtime.NumCPU(), cli.Rounds, cli.Duration, cli.Warmup, cli.Conns, cli.Chunks, cli.SmallChunks, cli.SlowChunks, cli.SlowInterval, cli.SlowConns, cli.BigMB, cli.Rounds*cli.BigReps)
 
 	rows := runAll(ctx, e, client, p)
 	if ctx.Err() != nil {

@@ -255,6 +255,37 @@ func (p *proc) memory() (rss, hwm int64) {
 	return rss, hwm
 }
 
+// clockTick is the unit of the CPU times in /proc/PID/stat (USER_HZ, which
+// Linux fixes at 100 for user space).
+const clockTick = 10 * time.Millisecond
+
+// cpu sums the CPU time (user and system) the group's processes have used,
+// with that of their children already reaped (nginx's workers are group
+// members and counted directly).
+func (p *proc) cpu() time.Duration {
+	var ticks int64
+	for _, pid := range p.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		// After "pid (comm)": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		for _, s := range f[11:15] {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * clockTick
+}
+
 // freePort asks the kernel for a free loopback port, for the targets that
 // cannot report an ephemeral port of their own (nginx, uvicorn).
 func freePort() (int, error) {

@@ -146,26 +146,30 @@ func printTable(w io.Writer, title string, rows []*row, cols []column) {
 				cells = append(cells, fmtNum(v, ok))
 			}
 		}
+		for len(cells) <= len(cols) {
+			cells = append(cells, "") // a short row would end the columns' alignment
+		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	tw.Flush()
 }
 
 func printTables(w io.Writer, cli *CLI, rows []*row, ratios map[string]map[string]float64) {
-	printTable(w, fmt.Sprintf("plain JSON (~1 KB) and fast SSE (%d chunks), %d connections; latency in ms", cli.Chunks, cli.Conns), rows, []column{
-		{"req/s", "plain_rps"}, {"p50", "plain_p50_ms"}, {"p99", "plain_p99_ms"}, {"err", "plain_errors"},
-		{"sse/s", "sse_streams_per_s"}, {"p50", "sse_p50_ms"}, {"p99", "sse_p99_ms"}, {"err", "sse_errors"},
+	printTable(w, fmt.Sprintf("plain JSON (~1 KB), fast SSE (%d chunks) and fast SSE of %d short events, %d connections; latency in ms; cpu: the target's CPU µs per exchange", cli.Chunks, cli.SmallChunks, cli.Conns), rows, []column{
+		{"req/s", "plain_rps"}, {"p50", "plain_p50_ms"}, {"p99", "plain_p99_ms"}, {"cpu", "plain_cpu_us"}, {"err", "plain_errors"},
+		{"sse/s", "sse_streams_per_s"}, {"p50", "sse_p50_ms"}, {"p99", "sse_p99_ms"}, {"cpu", "sse_cpu_us"}, {"err", "sse_errors"},
+		{"small/s", "sse_small_streams_per_s"}, {"p50", "sse_small_p50_ms"}, {"p99", "sse_small_p99_ms"}, {"cpu", "sse_small_cpu_us"}, {"err", "sse_small_errors"},
 	})
 	starts := "starts spread over one stream"
 	if cli.Lockstep {
 		starts = "all started at once (--lockstep)"
 	}
-	printTable(w, fmt.Sprintf("slow streams (%d chunks × %v): time to first byte in ms, +added vs direct; %d connections (%s) and %d (all at once)",
+	printTable(w, fmt.Sprintf("slow streams (%d chunks × %v): time to first byte in ms, +added vs direct; %d connections (%s) and %d (all at once); KiB/str: RSS above idle per open stream",
 		cli.SlowChunks, cli.SlowInterval, cli.Conns, starts, cli.SlowConns), rows, []column{
 		{"str/s", "slow_streams_per_s"}, {"ttfb p50", "slow_ttfb_p50_ms"}, {"p99", "slow_ttfb_p99_ms"},
-		{"+p50", "slow_added_ttfb_p50_ms"}, {"+p99", "slow_added_ttfb_p99_ms"}, {"err", "slow_errors"},
+		{"+p50", "slow_added_ttfb_p50_ms"}, {"+p99", "slow_added_ttfb_p99_ms"}, {"cpu", "slow_cpu_us"}, {"err", "slow_errors"},
 		{fmt.Sprintf("×%d str/s", cli.SlowConns), "many_streams_per_s"}, {"ttfb p99", "many_ttfb_p99_ms"},
-		{"+p99", "many_added_ttfb_p99_ms"}, {"RSS MB", "many_peak_rss_mb"}, {"err", "many_errors"},
+		{"+p99", "many_added_ttfb_p99_ms"}, {"cpu", "many_cpu_us"}, {"RSS MB", "many_peak_rss_mb"}, {"KiB/str", "many_kib_per_stream"}, {"err", "many_errors"},
 	})
 	printTable(w, fmt.Sprintf("%d MiB stream (median of %d downloads) and memory of the target's processes (MiB; direct = the upstream)", cli.BigMB, cli.Rounds*cli.BigReps), rows, []column{
 		{"big ms", "big_ms"}, {"MB/s", "big_mb_per_s"}, {"+RSS", "big_added_rss_mb"}, {"err", "big_errors"},
@@ -198,7 +202,7 @@ func printTables(w io.Writer, cli *CLI, rows []*row, ratios map[string]map[strin
 			keys[k] = true
 		}
 	}
-	fmt.Fprintln(w, "\nratios llmtap/baseline (rates: higher is better; times and memory: lower is better)")
+	fmt.Fprintln(w, "\nratios llmtap/baseline (rates: higher is better; times, CPU and memory: lower is better)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric\t"+strings.Join(bases, "\t")+"\t")
 	for _, k := range metricOrder(keys) {
@@ -214,10 +218,12 @@ func printTables(w io.Writer, cli *CLI, rows []*row, ratios map[string]map[strin
 
 // order is the display order of metrics; unknown ones sort last.
 var order = []string{
-	"plain_rps", "plain_p50_ms", "plain_p99_ms", "plain_errors",
-	"sse_streams_per_s", "sse_p50_ms", "sse_p99_ms", "sse_errors",
-	"slow_streams_per_s", "slow_ttfb_p50_ms", "slow_ttfb_p99_ms", "slow_added_ttfb_p50_ms", "slow_added_ttfb_p99_ms", "slow_errors",
-	"many_streams_per_s", "many_ttfb_p50_ms", "many_ttfb_p99_ms", "many_added_ttfb_p50_ms", "many_added_ttfb_p99_ms", "many_peak_rss_mb", "many_errors",
+	"plain_rps", "plain_p50_ms", "plain_p99_ms", "plain_cpu_us", "plain_errors",
+	"sse_streams_per_s", "sse_p50_ms", "sse_p99_ms", "sse_cpu_us", "sse_errors",
+	"sse_small_streams_per_s", "sse_small_p50_ms", "sse_small_p99_ms", "sse_small_cpu_us", "sse_small_errors",
+	"slow_streams_per_s", "slow_ttfb_p50_ms", "slow_ttfb_p99_ms", "slow_added_ttfb_p50_ms", "slow_added_ttfb_p99_ms", "slow_cpu_us", "slow_errors",
+	"many_streams_per_s", "many_ttfb_p50_ms", "many_ttfb_p99_ms", "many_added_ttfb_p50_ms", "many_added_ttfb_p99_ms", "many_cpu_us",
+	"many_peak_rss_mb", "many_kib_per_stream", "many_errors",
 	"big_ms", "big_mb_per_s", "big_added_rss_mb", "big_errors",
 	"rss_idle_mb", "rss_peak_mb", "rss_end_mb", "record_bytes", "records", "requests",
 }
@@ -351,11 +357,28 @@ func checkBars(cli *CLI, rows []*row, ratios map[string]map[string]float64) []ba
 			out = append(out, bar{name, round(v), fmt.Sprintf("< %g", want), v < want})
 		}
 	}
+	atMost := func(name string, v float64, ok bool, want float64) {
+		if ok {
+			out = append(out, bar{name, round(v), fmt.Sprintf("<= %g", want), v <= want})
+		}
+	}
+	// CPU per exchange judges the proxy: it is what a user pays in cores,
+	// and unlike a rate it hardly moves when other work shares the machine.
 	bp := ratios["llmtap/bareproxy"]
-	v, ok := bp["plain_rps"]
+	v, ok := bp["plain_cpu_us"]
+	atMost("plain_cpu_us llmtap/bareproxy", v, ok, 1)
+	v, ok = bp["sse_cpu_us"]
+	atMost(fmt.Sprintf("sse_cpu_us (%d events) llmtap/bareproxy", cli.Chunks), v, ok, 1)
+	v, ok = bp["sse_small_cpu_us"]
+	atMost(fmt.Sprintf("sse_small_cpu_us (%d events) llmtap/bareproxy", cli.SmallChunks), v, ok, 1)
+	v, ok = ratios["llmtap/nginx"]["sse_cpu_us"]
+	atMost("sse_cpu_us llmtap/nginx (stretch)", v, ok, 1.5)
+	v, ok = bp["plain_rps"]
 	atLeast("plain_rps llmtap/bareproxy", v, ok, 1)
 	v, ok = bp["sse_streams_per_s"]
 	atLeast("sse_streams_per_s llmtap/bareproxy", v, ok, 1)
+	v, ok = bp["sse_small_streams_per_s"]
+	atLeast("sse_small_streams_per_s llmtap/bareproxy", v, ok, 1)
 	v, ok = l.get("slow_added_ttfb_p99_ms")
 	below("slow_added_ttfb_p99_ms", v, ok, 1)
 	if cli.SlowConns >= 1000 {

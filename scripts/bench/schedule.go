@@ -22,6 +22,7 @@ type active struct {
 // caseAgg collects one case's rounds for one target.
 type caseAgg struct {
 	rates, p50s, p99s []float64
+	cpus              []float64 // the target's CPU µs per exchange, per round
 	bigTimes          []time.Duration
 	errors            int64
 	firstErr          string
@@ -114,7 +115,7 @@ func (a *active) runCase(ctx context.Context, e *env, client *http.Client, p *pa
 		a.agg[c] = ag
 	}
 	spec := func(body []byte, want int64, conns int) loadSpec {
-		return loadSpec{url: t.url, body: body, wantBytes: want, conns: conns, warmup: cli.Warmup, duration: cli.Duration}
+		return loadSpec{url: t.url, body: body, wantBytes: want, conns: conns, warmup: cli.Warmup, duration: cli.Duration, cpu: t.proc.cpu}
 	}
 	// A slow stream lasts SlowChunks×SlowInterval: warm up for at least one
 	// and measure at least five, even in --quick runs.
@@ -136,6 +137,9 @@ func (a *active) runCase(ctx context.Context, e *env, client *http.Client, p *pa
 	case "sse":
 		lr = runLoad(ctx, client, spec(p.sseReq, p.sseBytes, cli.Conns), &r.sent)
 		samples = lr.lat
+	case "sse-small":
+		lr = runLoad(ctx, client, spec(p.smallReq, p.smallBytes, cli.Conns), &r.sent)
+		samples = lr.lat
 	case "slow":
 		s := slowSpec(cli.Conns)
 		if !cli.Lockstep {
@@ -156,6 +160,9 @@ func (a *active) runCase(ctx context.Context, e *env, client *http.Client, p *pa
 	}
 	if c != "big" {
 		ag.rates = append(ag.rates, lr.rate())
+		if v, ok := lr.cpuPerExchange(); ok {
+			ag.cpus = append(ag.cpus, v)
+		}
 		if len(samples) > 0 {
 			ag.p50s = append(ag.p50s, percentile(samples, .50))
 			ag.p99s = append(ag.p99s, percentile(samples, .99))
@@ -174,6 +181,9 @@ func (a *active) runCase(ctx context.Context, e *env, client *http.Client, p *pa
 		a.dead = true
 	}
 }
+
+// metricPrefix is the case's name as metric names spell it.
+func metricPrefix(c string) string { return strings.ReplaceAll(c, "-", "_") }
 
 func median(v []float64) (float64, bool) {
 	if len(v) == 0 {
@@ -198,10 +208,11 @@ func (a *active) aggregate(cli *CLI) {
 			continue
 		}
 		peak = max(peak, ag.peakRSS)
-		r.m[c+"_errors"] = float64(ag.errors)
+		r.m[metricPrefix(c)+"_errors"] = float64(ag.errors)
 		if ag.firstErr != "" {
 			r.notes = append(r.notes, fmt.Sprintf("%s: %d errors, first: %s", c, ag.errors, ag.firstErr))
 		}
+		key := metricPrefix(c)
 		kind, rate := "", "_streams_per_s"
 		switch c {
 		case "plain":
@@ -220,19 +231,26 @@ func (a *active) aggregate(cli *CLI) {
 			continue
 		}
 		if v, ok := median(ag.rates); ok {
-			r.m[c+rate] = v
+			r.m[key+rate] = v
+		}
+		if v, ok := median(ag.cpus); ok {
+			r.m[key+"_cpu_us"] = v
 		}
 		if v, ok := median(ag.p50s); ok {
-			r.m[c+"_"+kind+"p50_ms"] = v
+			r.m[key+"_"+kind+"p50_ms"] = v
 		}
 		if v, ok := median(ag.p99s); ok {
-			r.m[c+"_"+kind+"p99_ms"] = v
+			r.m[key+"_"+kind+"p99_ms"] = v
 		}
 		if len(ag.p50s) < len(ag.rates) {
 			r.notes = append(r.notes, fmt.Sprintf("%s: %d of %d rounds completed no request in the measured window", c, len(ag.rates)-len(ag.p50s), len(ag.rates)))
 		}
 		if c == "many" {
 			r.m["many_peak_rss_mb"] = mib(ag.peakRSS)
+			if idle, ok := r.m["rss_idle_mb"]; ok && ag.peakRSS > 0 {
+				// What each open stream costs above the idle process.
+				r.m["many_kib_per_stream"] = (mib(ag.peakRSS) - idle) * 1024 / float64(cli.SlowConns)
+			}
 		}
 	}
 	if peak > 0 {

@@ -17,21 +17,26 @@ import (
 // once from the same settings in the load generator and in the upstream
 // process, so the generator knows the exact byte count of each answer.
 type payloads struct {
-	plainReq, sseReq, slowReq, bigReq []byte
+	plainReq, sseReq, smallReq, slowReq, bigReq []byte
 
 	plainResp []byte   // ~1 KB chat.completion, sent with Content-Length
 	sseChunks [][]byte // one SSE event per chunk, [DONE] last
 	sseBytes  int64
-	slowBytes int64  // slow streams send sseChunks[:slowChunks] then the tail
-	bigSlab   []byte // a 32 KiB run of SSE events, repeated
-	bigSlabs  int    // how many slabs make up the big stream
-	bigBytes  int64
-	doneEvent []byte
+	// smallChunks is the stream of many short events (reasoning tokens),
+	// [DONE] last.
+	smallChunks [][]byte
+	smallBytes  int64
+	slowBytes   int64  // slow streams send sseChunks[:slowChunks] then the tail
+	bigSlab     []byte // a 32 KiB run of SSE events, repeated
+	bigSlabs    int    // how many slabs make up the big stream
+	bigBytes    int64
+	doneEvent   []byte
 }
 
 // streamSettings are passed from the bench to its upstream process as flags.
 type streamSettings struct {
 	Chunks       int
+	SmallChunks  int
 	SlowChunks   int
 	SlowInterval time.Duration
 	BigMB        int
@@ -52,6 +57,7 @@ func newPayloads(s streamSettings) *payloads {
 	p := &payloads{
 		plainReq:  requestBody("bench-plain", false),
 		sseReq:    requestBody("bench-sse", true),
+		smallReq:  requestBody("bench-sse-small", true),
 		slowReq:   requestBody("bench-slow", true),
 		bigReq:    requestBody("bench-big", true),
 		doneEvent: []byte("data: [DONE]\n\n"),
@@ -79,6 +85,16 @@ func newPayloads(s streamSettings) *payloads {
 	}
 	p.slowBytes += int64(len(tail) + len(p.doneEvent))
 
+	// A reasoning model's stream: many events of a token or two each.
+	for i := range max(s.SmallChunks, 1) {
+		p.smallChunks = append(p.smallChunks, fmt.Appendf(nil, `data: {"id":"chatcmpl-bench0002","object":"chat.completion.chunk","created":1767225600,`+
+			`"model":"bench-sse-small","choices":[{"index":0,"delta":{"reasoning_content":"r%02d"}}]}`+"\n\n", i%100))
+	}
+	p.smallChunks = append(p.smallChunks, p.doneEvent)
+	for _, c := range p.smallChunks {
+		p.smallBytes += int64(len(c))
+	}
+
 	// The big stream: 32 KiB slabs of ~1 KB events, like a model that writes
 	// long deltas; one Write+Flush per slab.
 	ev := chunkEvent("bench-big", strings.Repeat("lorem ipsum dolor sit amet ", 36))
@@ -94,7 +110,8 @@ func newPayloads(s streamSettings) *payloads {
 
 // upstreamHandler is the fast mock LLM API. It answers POST
 // /v1/chat/completions (any path, really) by the model named in the body:
-// bench-plain (JSON), bench-sse (fast stream), bench-slow (stream with
+// bench-plain (JSON), bench-sse (fast stream), bench-sse-small (fast
+// stream of SmallChunks short events), bench-slow (stream with
 // SlowInterval between chunks), bench-big (a BigMB stream).
 type upstreamHandler struct {
 	s    streamSettings
@@ -153,6 +170,16 @@ func (h *upstreamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Write(h.p.sseChunks[len(h.p.sseChunks)-1])
 		w.Write(h.p.doneEvent)
+	case "bench-sse-small":
+		hdr["Content-Type"] = []string{"text/event-stream"}
+		hdr["Cache-Control"] = []string{"no-cache"}
+		rc := http.NewResponseController(w)
+		for _, c := range h.p.smallChunks {
+			if _, err := w.Write(c); err != nil {
+				return
+			}
+			rc.Flush()
+		}
 	case "bench-big":
 		hdr["Content-Type"] = []string{"text/event-stream"}
 		rc := http.NewResponseController(w)

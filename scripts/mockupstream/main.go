@@ -1,7 +1,7 @@
 // Command mockupstream serves the deterministic fake LLM upstream of package
 // fakeupstream on a local port, for the demo, benchmarks and manual testing.
 //
-//	go run ./scripts/mockupstream [--addr 127.0.0.1:0] [--verbose]
+//	go run ./scripts/mockupstream [--addr 127.0.0.1:0] [--delay 100ms] [--verbose]
 //
 // It prints exactly one line to stderr once it is listening,
 // "mockupstream: listening on http://HOST:PORT" (with the real port when the
@@ -26,8 +26,9 @@ import (
 )
 
 type cli struct {
-	Addr    string `default:"127.0.0.1:0" placeholder:"HOST:PORT" help:"Address to listen on; port 0 picks a free port."`
-	Verbose bool   `short:"v" help:"Log one line per request to stderr."`
+	Addr    string        `default:"127.0.0.1:0" placeholder:"HOST:PORT" help:"Address to listen on; port 0 picks a free port."`
+	Verbose bool          `short:"v" help:"Log one line per request to stderr."`
+	Delay   time.Duration `placeholder:"D" help:"Wait D before answering each request: a slower server, to try a regression gate against."`
 }
 
 const description = "Serve a deterministic fake OpenAI and Anthropic API. " +
@@ -65,8 +66,19 @@ func (c *cli) run() error {
 	if c.Verbose {
 		opts.Log = logger.Printf
 	}
+	var handler http.Handler = fakeupstream.New(opts)
+	if c.Delay > 0 {
+		fake := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(c.Delay):
+				fake.ServeHTTP(w, r)
+			case <-r.Context().Done():
+			}
+		})
+	}
 	srv := &http.Server{
-		Handler:           fakeupstream.New(opts),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          logger,
 	}
