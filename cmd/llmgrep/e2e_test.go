@@ -9,26 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
-// buildTools builds the named commands of this module into a temporary
-// directory and returns their paths. A command that does not build (or
-// whose source has moved) fails the test: a pipe that cannot be tested
-// must not pass.
+// buildTools builds the named commands of this module, once, and returns
+// their paths. A command that does not build fails the test: a pipe that
+// cannot be tested must not pass.
 func buildTools(t *testing.T, names ...string) map[string]string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds binaries; skipped with -short")
-	}
-	dir := t.TempDir()
+	dir := testbin.Dir(t, names...)
 	bins := map[string]string{}
 	for _, name := range names {
-		bin := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", bin, "../"+name)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", name, err, out)
-		}
-		bins[name] = bin
+		bins[name] = filepath.Join(dir, name)
 	}
 	return bins
 }

@@ -14,23 +14,14 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
-// buildTools builds llmtap and llmmd into dir, as make build does.
-func buildTools(t *testing.T, dir string) (llmtap, llmmd string) {
+// buildTools builds llmtap and llmmd, as make build does.
+func buildTools(t *testing.T) (llmtap, llmmd string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
-	llmtap, llmmd = filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmmd")
-	for bin, pkg := range map[string]string{llmtap: "github.com/llmtap/llmtap/cmd/llmtap", llmmd: "github.com/llmtap/llmtap/cmd/llmmd"} {
-		out, err := exec.Command(goBin, "build", "-o", bin, pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
-	return llmtap, llmmd
+	dir := testbin.Dir(t, "llmtap", "llmmd")
+	return filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmmd")
 }
 
 // TestPipeEndToEnd runs `llmtap --upstream <fake> --port 0 | llmmd` as a
@@ -42,8 +33,7 @@ func TestPipeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
-	dir := t.TempDir()
-	llmtapBin, llmmdBin := buildTools(t, dir)
+	llmtapBin, llmmdBin := buildTools(t)
 	upstream := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))
 	defer upstream.Close()
 

@@ -26,52 +26,21 @@ import (
 
 	"github.com/llmtap/llmtap/internal/clitest"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // patience bounds every wait for a binary; none should come close to it.
 const patience = 20 * time.Second
 
-var (
-	binDir    string
-	buildOnce sync.Once
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
-	clitest.Main(e2eMain{m}, "llmreplay", main)
-}
-
-// e2eMain runs the tests with a directory for the binaries they build.
-type e2eMain struct{ m *testing.M }
-
-func (e e2eMain) Run() int {
-	dir, err := os.MkdirTemp("", "llmreplay-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	binDir = dir
-	defer os.RemoveAll(dir)
-	return e.m.Run()
+	clitest.Main(m, "llmreplay", main)
 }
 
 // binaries builds llmtap, llmreplay, and for the pipelines llmgrep and
 // llmstat, once, and returns the directory.
 func binaries(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end to end: builds and runs the binaries")
-	}
-	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", binDir+"/", "../llmtap", ".", "../llmgrep", "../llmstat").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir
+	return testbin.Dir(t, "llmtap", "llmreplay", "llmgrep", "llmstat")
 }
 
 // seen is one request as an upstream received it.

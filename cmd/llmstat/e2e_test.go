@@ -19,23 +19,14 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
-// buildTools builds llmtap and llmstat into dir, as make build does.
-func buildTools(t *testing.T, dir string) (llmtap, llmstat string) {
+// buildTools builds llmtap and llmstat, as make build does.
+func buildTools(t *testing.T) (llmtap, llmstat string) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
-	llmtap, llmstat = filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmstat")
-	for bin, pkg := range map[string]string{llmtap: "github.com/llmtap/llmtap/cmd/llmtap", llmstat: "github.com/llmtap/llmtap/cmd/llmstat"} {
-		out, err := exec.Command(goBin, "build", "-o", bin, pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
-	return llmtap, llmstat
+	dir := testbin.Dir(t, "llmtap", "llmstat")
+	return filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmstat")
 }
 
 // timedWriter notes when the handler started and when each Write came.
@@ -85,7 +76,7 @@ func TestEndToEndTiming(t *testing.T) {
 		tolerance  = 2.0 // ms
 	)
 	dir := t.TempDir()
-	llmtapBin, llmstatBin := buildTools(t, dir)
+	llmtapBin, llmstatBin := buildTools(t)
 	// The upstream keeps the schedule it really kept: when each request
 	// came in and when each event was written (fakeupstream writes one
 	// event per Write). Timers on a loaded machine wake late; what counts

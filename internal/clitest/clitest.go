@@ -27,13 +27,24 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // Main is a command package's TestMain: it makes the test binary act as
 // the tool named name, running main, when a script runs name. It does not
 // return. m may wrap a *testing.M to set up and clean up around its Run.
+// The binaries the tests built with testbin are removed after the run.
 func Main(m testscript.TestingM, name string, main func()) {
-	testscript.Main(m, map[string]func(){name: main})
+	testscript.Main(cleanup{m}, map[string]func(){name: main})
+}
+
+// cleanup removes the binaries testbin built once the tests have run.
+type cleanup struct{ m testscript.TestingM }
+
+func (c cleanup) Run() int {
+	defer testbin.Cleanup()
+	return c.m.Run()
 }
 
 // Run runs every testdata/script/*.txtar of the calling package, each as

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // model is one simulated model: its typical first-token delay and gap
@@ -62,12 +63,8 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	for _, tool := range []string{"llmtap", "llmstat"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, tool), "./cmd/"+tool)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			log.Fatalf("build %s: %v", tool, err)
-		}
+	if err := testbin.Build(dir, "llmtap", "llmstat"); err != nil {
+		log.Fatal(err)
 	}
 
 	// The first-token delay is the upstream's pause before it answers;
