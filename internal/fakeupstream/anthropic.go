@@ -3,7 +3,6 @@ package fakeupstream
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 )
 
 // Anthropic Messages: https://docs.anthropic.com/en/api/messages and
@@ -151,12 +150,7 @@ func serveMessages(ex *exchange) error {
 			msg.StopReason = &stop
 			return marshal(msg)
 		}
-		body := build()
-		if ex.k.size > len(body) {
-			r.padTo(ex.k.size - len(body))
-			body = build()
-		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, 1, build)
 		return nil
 	}
 

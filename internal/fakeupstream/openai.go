@@ -206,7 +206,7 @@ func serveChat(ex *exchange) error {
 		streamChat(ex, &req, t, r)
 		return nil
 	}
-	build := func(r reply) []byte {
+	build := func() []byte {
 		c := chatCompletion{
 			ID: "chatcmpl-fake-1", Object: "chat.completion", Created: Created, Model: req.Model,
 			ServiceTier: "default", SystemFingerprint: "fp_fake",
@@ -228,12 +228,11 @@ func serveChat(ex *exchange) error {
 		c.Usage = chatUsageFor(req.Model, t, completion)
 		return marshal(c)
 	}
-	body := build(r)
-	if ex.k.size > len(body) && r.tool == "" {
-		r.padTo((ex.k.size - len(body)) / req.N)
-		body = build(r)
+	copies := req.N
+	if r.tool != "" {
+		copies = 0
 	}
-	writeJSON(ex, http.StatusOK, body)
+	writePadded(ex, &r, copies, build)
 	return nil
 }
 
@@ -366,12 +365,7 @@ func serveCompletions(ex *exchange) error {
 			c.Usage = usage(len(r.pieces))
 			return marshal(c)
 		}
-		body := build()
-		if ex.k.size > len(body) {
-			r.padTo(ex.k.size - len(body))
-			body = build()
-		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, 1, build)
 		return nil
 	}
 	s := startStream(ex)

@@ -2,7 +2,6 @@ package fakeupstream
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 )
 
@@ -173,12 +172,11 @@ func serveResponses(ex *exchange) error {
 			}
 			return marshal(resp)
 		}
-		body := build()
-		if ex.k.size > len(body) && r.tool == "" {
-			r.padTo(ex.k.size - len(body))
-			body = build()
+		copies := 1
+		if r.tool != "" {
+			copies = 0
 		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, copies, build)
 		return nil
 	}
 
