@@ -72,13 +72,10 @@ func TestPipeEndToEnd(t *testing.T) {
 		}
 	}()
 
-	errLines := bufio.NewReader(tapErr)
-	first, err := errLines.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap's first line: %q, %v", first, err)
+	url, err := testbin.ListenURL(tapErr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, errLines) }()
 
 	lines := make(chan string, 100)
 	go func() {

@@ -5,7 +5,6 @@ package main
 // must receive the same requests.
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -162,13 +161,10 @@ func recordWithTap(t *testing.T, up *capture) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	br := bufio.NewReader(stderr)
-	line, err := br.ReadString('\n')
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap: %q %v", line, err)
+	base, err := testbin.ListenURL(stderr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, br) }()
 	send(t, base, scenario(t))
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {

@@ -6,7 +6,6 @@ package main
 // adds, a queue the schedule must build), never a number with the clock.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // pipe runs cmds as a shell pipeline (each one's stdout is the next one's
@@ -218,13 +218,10 @@ func recordStreams(t *testing.T, up *httptest.Server, n int) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	br := bufio.NewReader(stderr)
-	line, err := br.ReadString('\n')
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap: %q %v", line, err)
+	base, err := testbin.ListenURL(stderr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, br) }()
 
 	client := &http.Client{Timeout: patience}
 	post := func(status string) {

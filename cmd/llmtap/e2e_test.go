@@ -37,13 +37,6 @@ func TestMain(m *testing.M) {
 	clitest.Main(m, "llmtap", main)
 }
 
-// binary builds llmtap once for all the end-to-end tests and returns its
-// path.
-func binary(t *testing.T) string {
-	t.Helper()
-	return testbin.Path(t, "llmtap")
-}
-
 // upstream serves the fake upstream for one test. seen, if not nil, gets
 // every request it receives.
 func upstream(t *testing.T, seen func(r *http.Request)) *httptest.Server {
@@ -79,7 +72,7 @@ type tap struct {
 func startTap(t *testing.T, stdout io.Writer, args ...string) *tap {
 	t.Helper()
 	p := &tap{t: t, stderrDone: make(chan struct{}), exited: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), args...)
+	p.cmd = exec.Command(testbin.Path(t, "llmtap"), args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LLMTAP_") {
 			p.cmd.Env = append(p.cmd.Env, kv)

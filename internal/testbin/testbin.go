@@ -4,10 +4,13 @@
 package testbin
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -100,4 +103,19 @@ func Cleanup() {
 	dir = ""
 	clear(built)
 	clear(failed)
+}
+
+// ListenURL reads the first line llmtap writes on stderr, "llmtap:
+// listening on URL", and returns the URL. The rest of stderr is copied to
+// rest in the background (io.Discard drops it), so llmtap never blocks on a
+// full pipe.
+func ListenURL(stderr io.Reader, rest io.Writer) (string, error) {
+	br := bufio.NewReader(stderr)
+	line, err := br.ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "llmtap: listening on ")
+	if err != nil || !ok {
+		return "", fmt.Errorf("llmtap's first stderr line: %q, want llmtap: listening on URL (%v)", line, err)
+	}
+	go func() { _, _ = io.Copy(rest, br) }()
+	return url, nil
 }

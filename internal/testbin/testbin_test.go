@@ -1,6 +1,7 @@
 package testbin
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -19,5 +20,26 @@ func TestBuildNamesWhatFailed(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+func TestListenURL(t *testing.T) {
+	tests := []struct {
+		name, stderr, want, wantErr string
+	}{
+		{name: "listening", stderr: "llmtap: listening on http://127.0.0.1:4711\nllmtap: forwarding to x\n", want: "http://127.0.0.1:4711"},
+		{name: "other first line", stderr: "llmtap: --upstream: missing\n", wantErr: "--upstream: missing"},
+		{name: "nothing", stderr: "", wantErr: "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ListenURL(strings.NewReader(tt.stderr), io.Discard)
+			if got != tt.want {
+				t.Errorf("URL %q, want %q", got, tt.want)
+			}
+			if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %v, want one with %q", err, tt.wantErr)
+			}
+		})
 	}
 }

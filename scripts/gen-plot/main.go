@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -91,14 +90,11 @@ func main() {
 	if err := tap.Start(); err != nil {
 		log.Fatal(err)
 	}
-	lines := bufio.NewReader(tapErr)
-	first, _ := lines.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "llmtap: listening on ")
-	if !ok {
+	url, err := testbin.ListenURL(tapErr, io.Discard)
+	if err != nil {
 		_ = tap.Process.Kill()
-		log.Fatalf("llmtap did not start: %q", first)
+		log.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, lines) }()
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	type job struct {
