@@ -86,11 +86,7 @@ func messagesTurn(req *messagesRequest) turn {
 	t := turn{prompt: tokens(contentText(req.System))}
 	for i, m := range req.Messages {
 		text := contentText(m.Content)
-		n := 4 + tokens(text)
-		t.prompt += n
-		if i < len(req.Messages)-1 {
-			t.history += n
-		}
+		t.count(text, i == len(req.Messages)-1)
 		if m.Role != "user" {
 			continue
 		}

@@ -132,11 +132,7 @@ func chatTurn(req *chatRequest) turn {
 	var t turn
 	for i, m := range req.Messages {
 		text := contentText(m.Content)
-		n := 4 + tokens(text)
-		t.prompt += n
-		if i < len(req.Messages)-1 {
-			t.history += n
-		}
+		t.count(text, i == len(req.Messages)-1)
 		if m.Role == "user" {
 			t.lastUser = text
 		}

@@ -33,6 +33,17 @@ type turn struct {
 	history    int    // estimated tokens of all but the last message
 }
 
+// count adds one message's tokens (its text and a few for its framing) to
+// the prompt, and to the history unless it is the last message: a resent
+// history counts as cached.
+func (t *turn) count(text string, last bool) {
+	n := 4 + tokens(text)
+	t.prompt += n
+	if !last {
+		t.history += n
+	}
+}
+
 // reply is the fake model's answer, before any wire format.
 type reply struct {
 	pieces []string // the text, as stream deltas

@@ -99,17 +99,13 @@ func responsesTurn(req *responsesRequest) turn {
 	var s string
 	if json.Unmarshal(req.Input, &s) == nil {
 		t.lastUser = s
-		t.prompt += 4 + tokens(s)
+		t.count(s, true)
 	} else {
 		var items []responsesInput
 		_ = json.Unmarshal(req.Input, &items)
 		for i, it := range items {
 			text := contentText(it.Content) + contentText(it.Output)
-			n := 4 + tokens(text)
-			t.prompt += n
-			if i < len(items)-1 {
-				t.history += n
-			}
+			t.count(text, i == len(items)-1)
 			if it.Role == "user" {
 				t.lastUser = text
 			}
