@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +17,9 @@ import (
 // cannot be tested must not pass.
 func buildTools(t *testing.T, names ...string) map[string]string {
 	t.Helper()
-	dir := testbin.Dir(t, names...)
 	bins := map[string]string{}
-	for _, name := range names {
-		bins[name] = filepath.Join(dir, name)
+	for i, path := range testbin.Paths(t, names...) {
+		bins[names[i]] = path
 	}
 	return bins
 }

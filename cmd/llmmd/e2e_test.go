@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,13 +15,6 @@ import (
 	"github.com/llmtap/llmtap/internal/fakeupstream"
 	"github.com/llmtap/llmtap/internal/testbin"
 )
-
-// buildTools builds llmtap and llmmd, as make build does.
-func buildTools(t *testing.T) (llmtap, llmmd string) {
-	t.Helper()
-	dir := testbin.Dir(t, "llmtap", "llmmd")
-	return filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmmd")
-}
 
 // TestPipeEndToEnd runs `llmtap --upstream <fake> --port 0 | llmmd` as a
 // real pipe between the built binaries, sends requests through llmtap, and
@@ -33,7 +25,8 @@ func TestPipeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
-	llmtapBin, llmmdBin := buildTools(t)
+	bins := testbin.Paths(t, "llmtap", "llmmd")
+	llmtapBin, llmmdBin := bins[0], bins[1]
 	upstream := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))
 	defer upstream.Close()
 

@@ -150,9 +150,17 @@ func send(t *testing.T, base string, reqs []testReq) {
 // record runs llmtap in front of up, sends the scenario, and returns the
 // records file.
 func recordWithTap(t *testing.T, up *capture) string {
-	dir := binaries(t)
 	out := filepath.Join(t.TempDir(), "orig.jsonl")
-	cmd := exec.Command(filepath.Join(dir, "llmtap"), "--upstream", up.srv.URL+"/v1", "--port", "0", "-o", out)
+	throughTap(t, up.srv.URL, out, func(base string) { send(t, base, scenario(t)) })
+	return out
+}
+
+// throughTap runs llmtap in front of upstream, recording to out, calls
+// send with llmtap's base URL, then stops llmtap with SIGTERM and waits
+// until it has written every record.
+func throughTap(t *testing.T, upstream, out string, send func(base string)) {
+	t.Helper()
+	cmd := tool(t, "llmtap", "--upstream", upstream+"/v1", "--port", "0", "-o", out)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +173,11 @@ func recordWithTap(t *testing.T, up *capture) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	send(t, base, scenario(t))
+	send(base)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("llmtap: %v", err)
 	}
-	return out
 }
 
 // replayed runs llmreplay with args and returns its stdout and stderr.

@@ -22,13 +22,6 @@ import (
 	"github.com/llmtap/llmtap/internal/testbin"
 )
 
-// buildTools builds llmtap and llmstat, as make build does.
-func buildTools(t *testing.T) (llmtap, llmstat string) {
-	t.Helper()
-	dir := testbin.Dir(t, "llmtap", "llmstat")
-	return filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmstat")
-}
-
 // timedWriter notes when the handler started and when each Write came.
 type timedWriter struct {
 	http.ResponseWriter
@@ -76,7 +69,8 @@ func TestEndToEndTiming(t *testing.T) {
 		tolerance  = 2.0 // ms
 	)
 	dir := t.TempDir()
-	llmtapBin, llmstatBin := buildTools(t)
+	bins := testbin.Paths(t, "llmtap", "llmstat")
+	llmtapBin, llmstatBin := bins[0], bins[1]
 	// The upstream keeps the schedule it really kept: when each request
 	// came in and when each event was written (fakeupstream writes one
 	// event per Write). Timers on a loaded machine wake late; what counts

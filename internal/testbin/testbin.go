@@ -89,7 +89,19 @@ func Dir(t testing.TB, names ...string) string {
 // Path builds the command named, if not built yet, and returns its path.
 func Path(t testing.TB, name string) string {
 	t.Helper()
-	return filepath.Join(Dir(t, name), name)
+	return Paths(t, name)[0]
+}
+
+// Paths builds the commands named, those not built yet, with one go
+// command, and returns their paths in the same order.
+func Paths(t testing.TB, names ...string) []string {
+	t.Helper()
+	dir := Dir(t, names...)
+	paths := make([]string, len(names))
+	for i, name := range names {
+		paths[i] = filepath.Join(dir, name)
+	}
+	return paths
 }
 
 // Cleanup removes what Dir built. A TestMain calls it after the tests
