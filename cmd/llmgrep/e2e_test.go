@@ -77,11 +77,8 @@ func TestEndToEndExitAndPipe(t *testing.T) {
 		{[]string{"--nope"}, 2},
 	} {
 		cmd := exec.Command(bins["llmgrep"], tc.args...)
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
+		code, err := testbin.ExitStatus(cmd.Run())
+		if err != nil {
 			t.Fatal(err)
 		}
 		if code != tc.exit {

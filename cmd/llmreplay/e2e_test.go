@@ -185,11 +185,8 @@ func replayed(t *testing.T, args ...string) (string, string, int) {
 	cmd := exec.Command(filepath.Join(binaries(t), "llmreplay"), args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	code, err := testbin.ExitStatus(cmd.Run())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return stdout.String(), stderr.String(), code

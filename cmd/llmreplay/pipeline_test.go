@@ -8,7 +8,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // pipe runs cmds as a shell pipeline (each one's stdout is the next one's
@@ -57,16 +57,11 @@ func pipe(t *testing.T, cmds ...*exec.Cmd) (stdout string, stderr []string, code
 	})
 	defer watchdog.Stop()
 	for i, c := range cmds {
-		err := c.Wait()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			codes = append(codes, 0)
-		case errors.As(err, &ee):
-			codes = append(codes, ee.ExitCode())
-		default:
+		code, err := testbin.ExitStatus(c.Wait())
+		if err != nil {
 			t.Fatalf("%s: %v", c.Path, err)
 		}
+		codes = append(codes, code)
 		stderr = append(stderr, errs[i].String())
 	}
 	return out.String(), stderr, codes

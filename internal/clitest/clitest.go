@@ -17,7 +17,6 @@
 package clitest
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -68,7 +67,7 @@ func Run(t *testing.T) {
 // things.
 func exits(ts *testscript.TestScript, neg bool, args []string) {
 	want, prog := statusArgs(ts, neg, "exits", args)
-	got, err := exitStatus(ts.Exec(prog, args[2:]...))
+	got, err := testbin.ExitStatus(ts.Exec(prog, args[2:]...))
 	ts.Check(err)
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", prog, got, want)
@@ -89,7 +88,7 @@ func brokenPipe(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = []string{"PATH=" + ts.Getenv("PATH"), "HOME=" + ts.Getenv("HOME"), "TMPDIR=" + ts.Getenv("TMPDIR")}
 	cmd.Stdout, cmd.Stderr = w, &stderr
-	got, err := exitStatus(cmd.Run())
+	got, err := testbin.ExitStatus(cmd.Run())
 	ts.Check(err)
 	_, _ = ts.Stderr().Write([]byte(stderr.String()))
 	if got != want {
@@ -110,19 +109,6 @@ func statusArgs(ts *testscript.TestScript, neg bool, name string, args []string)
 		ts.Fatalf("%s: status %q is not a number", name, args[0])
 	}
 	return want, args[1]
-}
-
-// exitStatus is the status of a finished command, or the error that kept
-// it from running.
-func exitStatus(err error) (int, error) {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		return ee.ExitCode(), nil
-	}
-	return 0, err
 }
 
 // waitForLimit only keeps a broken script from hanging until the test

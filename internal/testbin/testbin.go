@@ -5,6 +5,7 @@ package testbin
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -130,4 +131,18 @@ func ListenURL(stderr io.Reader, rest io.Writer) (string, error) {
 	}
 	go func() { _, _ = io.Copy(rest, br) }()
 	return url, nil
+}
+
+// ExitStatus is the exit status of a command that ran, from the error its
+// Run or Wait returned (0 for none), or the error that kept it from
+// running. A command killed by a signal has status -1.
+func ExitStatus(err error) (int, error) {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee):
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }

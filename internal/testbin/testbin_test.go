@@ -2,6 +2,7 @@ package testbin
 
 import (
 	"io"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,26 @@ func TestListenURL(t *testing.T) {
 				t.Errorf("error %v, want one with %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{name: "success", args: []string{"version"}, want: 0},
+		{name: "failure", args: []string{"no-such-subcommand"}, want: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ExitStatus(exec.Command("go", tt.args...).Run())
+			if err != nil || got != tt.want {
+				t.Errorf("ExitStatus: %d, %v; want %d, nil", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := ExitStatus(exec.Command("/no/such/program").Run()); err == nil {
+		t.Error("ExitStatus of a program that could not start: no error")
 	}
 }
