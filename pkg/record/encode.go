@@ -284,40 +284,66 @@ func appendString(dst []byte, s string) []byte {
 
 // appendStringContent is appendString without the quotes.
 func appendStringContent(dst []byte, s string) []byte {
-	dst = slices.Grow(dst, len(s)+wordSize)
-	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	// JSON in an SSE stream grows by about a fifth when escaped (a quote
+	// every few bytes); more than that grows the buffer below.
+	out := slices.Grow(dst, len(s)+len(s)/4+escapeSlack)
+	n := len(out)
+	out = out[:cap(out)]
+	to := unsafe.Pointer(unsafe.SliceData(out))
+	from := unsafe.Pointer(unsafe.StringData(s)) // read only
 	i := 0
-	// Eight bytes at a time: copied whole up to the first that needs a
-	// look. An SSE stream of JSON events has a quote every few bytes, so
-	// the quote is escaped here, without leaving the loop.
+	// Eight bytes at a time: all eight are stored, and the output advances
+	// up to the first that needs a look. An SSE stream of JSON events has a
+	// quote every few bytes, so the escapes of two bytes ('"', '\\', '\n',
+	// '\r', '\t') are written here, without leaving the loop. Each turn
+	// writes at most 10 bytes at n, so escapeSlack bytes of room at the top
+	// of the loop let it write through the pointer without checks.
 	for i+wordSize <= len(s) {
-		w := binary.LittleEndian.Uint64(b[i:])
+		if len(out)-n < escapeSlack {
+			out = slices.Grow(out[:n], len(s)-i+escapeSlack)
+			out = out[:cap(out)]
+			to = unsafe.Pointer(unsafe.SliceData(out))
+		}
+		w := binary.LittleEndian.Uint64((*[wordSize]byte)(unsafe.Add(from, i))[:])
+		binary.LittleEndian.PutUint64((*[wordSize]byte)(unsafe.Add(to, n))[:], w)
 		m := needsLook(w)
 		if m == 0 {
-			dst = binary.LittleEndian.AppendUint64(dst, w)
 			i += wordSize
+			n += wordSize
 			continue
 		}
 		k := bits.TrailingZeros64(m) / 8
-		dst = binary.LittleEndian.AppendUint64(dst, w)[:len(dst)+k]
 		i += k
-		if c := s[i]; c == '"' || c == '\\' {
-			dst = append(dst, '\\', c)
+		n += k
+		if e := shortEscape[*(*byte)(unsafe.Add(from, i))]; e != 0 {
+			*(*[2]byte)(unsafe.Add(to, n)) = [2]byte{'\\', e}
 			i++
+			n += 2
 			continue
 		}
-		dst, i = appendEscaped(dst, s, i)
+		out, i = appendEscaped(out[:n], s, i)
+		n = len(out)
+		out = out[:cap(out)]
+		to = unsafe.Pointer(unsafe.SliceData(out))
 	}
+	out = out[:n]
 	for i < len(s) {
 		if c := s[i]; plainASCII[c] {
-			dst = append(dst, c)
+			out = append(out, c)
 			i++
 			continue
 		}
-		dst, i = appendEscaped(dst, s, i)
+		out, i = appendEscaped(out, s, i)
 	}
-	return dst
+	return out
 }
+
+// escapeSlack is the room appendStringContent's word loop keeps free.
+const escapeSlack = 16
+
+// shortEscape is, for each byte that a JSON string holds as a backslash
+// and one letter, that letter; zero for every other byte.
+var shortEscape = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // appendEscaped appends the character at s[i], which is not plain ASCII,
 // as a JSON string holds it, and returns the index after it.

@@ -383,6 +383,11 @@ func escapeSeeds() []string {
 			seeds = append(seeds, strings.Repeat("x", off)+c+strings.Repeat("y", 16-off%16))
 		}
 	}
+	// Long strings that escape to more than the room first reserved, so
+	// the output grows inside the word loop: six bytes for one, two for
+	// one, and a mix.
+	seeds = append(seeds, strings.Repeat("\x01", 300), strings.Repeat(`"`, 500), strings.Repeat("ab\"\n\x02\u2028\xff", 120),
+		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t"}}]}`+"\n\n", 40))
 	return seeds
 }
 
@@ -396,6 +401,13 @@ func TestAppendStringContentWords(t *testing.T) {
 	for _, s := range append(escapeSeeds(), string(all), strings.Repeat(string(all), 3)[5:]) {
 		if got, want := appendStringContent([]byte("prefix"), s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
 			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+		}
+		// A destination with no room to spare, and one with a little.
+		for _, room := range []int{0, 3, 17} {
+			dst := append(make([]byte, 0, 6+room), "prefix"...)
+			if got, want := appendStringContent(dst, s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
+				t.Errorf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+			}
 		}
 	}
 }
