@@ -288,43 +288,47 @@ func appendStringContent(dst []byte, s string) []byte {
 	// every few bytes); more than that grows the buffer below.
 	out := slices.Grow(dst, len(s)+len(s)/4+escapeSlack)
 	n := len(out)
-	out = out[:cap(out)]
-	to := unsafe.Pointer(unsafe.SliceData(out))
 	from := unsafe.Pointer(unsafe.StringData(s)) // read only
 	i := 0
-	// Eight bytes at a time: all eight are stored, and the output advances
-	// up to the first that needs a look. An SSE stream of JSON events has a
-	// quote every few bytes, so the escapes of two bytes ('"', '\\', '\n',
-	// '\r', '\t') are written here, without leaving the loop. Each turn
-	// writes at most 10 bytes at n, so escapeSlack bytes of room at the top
-	// of the loop let it write through the pointer without checks.
 	for i+wordSize <= len(s) {
-		if len(out)-n < escapeSlack {
-			out = slices.Grow(out[:n], len(s)-i+escapeSlack)
-			out = out[:cap(out)]
-			to = unsafe.Pointer(unsafe.SliceData(out))
-		}
-		w := binary.LittleEndian.Uint64((*[wordSize]byte)(unsafe.Add(from, i))[:])
-		binary.LittleEndian.PutUint64((*[wordSize]byte)(unsafe.Add(to, n))[:], w)
-		m := needsLook(w)
-		if m == 0 {
-			i += wordSize
-			n += wordSize
+		// The word loop below writes at most two bytes for each it reads
+		// (and stores eight at a time, within escapeSlack), so it may
+		// read up to lim without looking at the room left.
+		lim := min(len(s)-wordSize+1, i+(cap(out)-n-escapeSlack)/2)
+		if lim <= i {
+			out = slices.Grow(out[:n], min(2*(len(s)-i), escapeGrow)+escapeSlack)
 			continue
 		}
-		k := bits.TrailingZeros64(m) / 8
-		i += k
-		n += k
-		if e := shortEscape[*(*byte)(unsafe.Add(from, i))]; e != 0 {
+		to := unsafe.Pointer(unsafe.SliceData(out))
+		// Eight bytes at a time: all eight are stored, and the output
+		// advances up to the first that needs a look. An SSE stream of
+		// JSON events has a quote every few bytes, so the escapes of two
+		// bytes ('"', '\\', '\n', '\r', '\t') are written here, without
+		// leaving the loop.
+		for i < lim {
+			w := binary.LittleEndian.Uint64((*[wordSize]byte)(unsafe.Add(from, i))[:])
+			binary.LittleEndian.PutUint64((*[wordSize]byte)(unsafe.Add(to, n))[:], w)
+			m := needsLook(w)
+			if m == 0 {
+				i += wordSize
+				n += wordSize
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			i += k
+			n += k
+			e := shortEscape[*(*byte)(unsafe.Add(from, i))]
+			if e == 0 {
+				break
+			}
 			*(*[2]byte)(unsafe.Add(to, n)) = [2]byte{'\\', e}
 			i++
 			n += 2
-			continue
 		}
-		out, i = appendEscaped(out[:n], s, i)
-		n = len(out)
-		out = out[:cap(out)]
-		to = unsafe.Pointer(unsafe.SliceData(out))
+		if i < lim {
+			out, i = appendEscaped(out[:n], s, i)
+			n = len(out)
+		}
 	}
 	out = out[:n]
 	for i < len(s) {
@@ -340,6 +344,10 @@ func appendStringContent(dst []byte, s string) []byte {
 
 // escapeSlack is the room appendStringContent's word loop keeps free.
 const escapeSlack = 16
+
+// escapeGrow bounds how much more room appendStringContent asks for at a
+// time than the rest of the string needs unescaped.
+const escapeGrow = 64 << 10
 
 // shortEscape is, for each byte that a JSON string holds as a backslash
 // and one letter, that letter; zero for every other byte.
