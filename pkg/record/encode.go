@@ -386,16 +386,17 @@ func appendEscaped(dst []byte, s string, i int) ([]byte, int) {
 const wordSize = 8
 
 // needsLook returns, for the eight bytes of w (the first in the low byte),
-// a mask with the high bit set in the lowest byte that a JSON string cannot
-// hold as it is (a control character, '"', '\\') or that starts or
-// continues a multi-byte character; higher bytes of the mask may be set
-// spuriously by a borrow, so only its lowest set bit means anything.
+// a mask with the high bit set in each byte that a JSON string cannot hold
+// as it is (a control character, '"', '\\') or that starts or continues a
+// multi-byte character. Each byte is tested on its own (no carry crosses
+// bytes), so every set bit means one.
 func needsLook(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	control := (w - 0x20*ones) &^ w
-	quote := w ^ '"'*ones
-	backslash := w ^ '\\'*ones
-	return (control | (quote-ones)&^quote | (backslash-ones)&^backslash | w) & highs
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	low := w & lows
+	printable := low + 0x60*ones      // high bit: the low seven bits are 0x20 or more
+	notQuote := low ^ '"'*ones + lows // high bit: not '"' in the low seven bits
+	notBackslash := low ^ '\\'*ones + lows
+	return (w | ^(printable & notQuote & notBackslash)) & highs
 }
 
 // plainASCII marks the bytes a JSON string holds as they are: ASCII from
