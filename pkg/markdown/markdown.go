@@ -604,7 +604,7 @@ func (s *section) toolCall(c *provider.ToolCall) {
 		b = append(b, " · id "...)
 		b = appendCode(b, c.ID)
 	}
-	if c.Type != "" && c.Type != "function" {
+	if !c.IsPlainFunction() {
 		b = append(b, " · "...)
 		b = appendInline(b, c.Type)
 	}

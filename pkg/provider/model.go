@@ -145,6 +145,11 @@ type ToolCall struct {
 	Arguments string // exactly as sent (usually JSON), reassembled when streamed
 }
 
+// IsPlainFunction reports whether the call is an ordinary function call:
+// the type every API assumes when none is given. Other types (custom,
+// web_search, …) are worth naming to a reader.
+func (c ToolCall) IsPlainFunction() bool { return c.Type == "" || c.Type == "function" }
+
 // Tool is one tool offered to the model.
 type Tool struct {
 	Name        string

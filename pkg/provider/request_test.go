@@ -145,3 +145,14 @@ func TestOddBodies(t *testing.T) {
 		})
 	}
 }
+
+func TestIsPlainFunction(t *testing.T) {
+	for _, tt := range []struct {
+		typ  string
+		want bool
+	}{{"", true}, {"function", true}, {"custom", false}, {"web_search", false}} {
+		if got := (provider.ToolCall{Type: tt.typ}).IsPlainFunction(); got != tt.want {
+			t.Errorf("ToolCall{Type: %q}.IsPlainFunction() = %v, want %v", tt.typ, got, tt.want)
+		}
+	}
+}

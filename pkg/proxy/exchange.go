@@ -335,11 +335,37 @@ func (t *Tap) headers(h http.Header, host string) []record.Header {
 		out = append(out, record.Header{Name: "host", Value: host})
 	}
 	for name, values := range h {
-		lname := strings.ToLower(name)
+		lname := lowerName(name)
 		out = append(out, record.Header{Name: lname, Value: t.redactor.HeaderValue(lname, strings.Join(values, ", "))})
 	}
 	slices.SortFunc(out, func(a, b record.Header) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// commonNames maps the canonical form of headers most exchanges carry to
+// the record's lower-case form, so that lowerName need not allocate it.
+var commonNames = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{
+		"Accept", "Accept-Encoding", "Anthropic-Version", "Authorization", "Cache-Control",
+		"Connection", "Content-Encoding", "Content-Length", "Content-Type", "Date", "Openai-Organization",
+		"Openai-Processing-Ms", "Openai-Version", "Request-Id", "Server", "User-Agent", "Vary",
+		"X-Api-Key", "X-Request-Id", "X-Stainless-Arch", "X-Stainless-Lang", "X-Stainless-Os",
+		"X-Stainless-Package-Version", "X-Stainless-Retry-Count", "X-Stainless-Runtime",
+		"X-Stainless-Runtime-Version",
+	} {
+		m[n] = strings.ToLower(n)
+	}
+	return m
+}()
+
+// lowerName is strings.ToLower(name), without an allocation for common
+// header names.
+func lowerName(name string) string {
+	if l, ok := commonNames[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
 }
 
 // failure names what ended the exchange early, as classify does, except

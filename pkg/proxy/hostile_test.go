@@ -770,13 +770,17 @@ func TestHostileEndlessStream(t *testing.T) {
 		}
 	})
 	t.Run("keeps talking", func(t *testing.T) {
-		const n = 10 // 10 × 50 ms: longer than the timeout, never silent for it
+		// 15 pauses of a tenth of the timeout: longer than the timeout in
+		// all, never silent for more than a tenth of it, so only a stall
+		// of nine tenths of the timeout could cut it. TestSilenceTimer
+		// holds the timer's decision itself without any clock.
+		const n = 15
 		h := newHarness(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/event-stream")
 			for i := range n {
 				fmt.Fprintf(w, ": ping %d\n\n", i)
 				w.(http.Flusher).Flush()
-				time.Sleep(idle / 4)
+				time.Sleep(idle / 10)
 			}
 			_, _ = io.WriteString(w, "data: [DONE]\n\n")
 		}), func(c *Config) { c.IdleTimeout = idle })

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -366,6 +367,16 @@ func (t *Tap) newID(start time.Time) string {
 	b = append(b, '-')
 	b = append(b, t.idPrefix...)
 	b = append(b, '-')
-	b = fmt.Appendf(b, "%06d", t.seq.Add(1))
-	return string(b)
+	return string(appendSeq(b, t.seq.Add(1)))
+}
+
+// appendSeq appends n in decimal, zero-padded to six digits, as
+// fmt's %06d would, without fmt's cost on every exchange.
+func appendSeq(b []byte, n uint64) []byte {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], n, 10)
+	for range 6 - len(d) {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -33,9 +34,41 @@ func BenchmarkAppendJSON(b *testing.B) {
 			buf := r.AppendJSON(nil)
 			b.SetBytes(int64(len(buf)))
 			b.ReportAllocs()
+			start := cpuTime()
 			for b.Loop() {
 				buf = r.AppendJSON(buf[:0])
 			}
+			reportCPU(b, start)
+		})
+	}
+}
+
+// BenchmarkAppendBodyValue embeds a 1.2 KB JSON answer: as servers send it
+// (compact), indented, and with a line separator in a string.
+func BenchmarkAppendBodyValue(b *testing.B) {
+	compact := []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"bench-plain","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat("Hello there. ", 60) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":120,"total_tokens":132}}`)
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, compact, "", "  "); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"compact", compact},
+		{"indented", indented.Bytes()},
+		{"separator", bytes.Replace(compact, []byte("Hello"), []byte("Hello\u2028"), 1)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.data)))
+			b.ReportAllocs()
+			buf := make([]byte, 0, 2*len(tc.data))
+			start := cpuTime()
+			for b.Loop() {
+				buf, _ = appendBodyValue(buf[:0], tc.data, false)
+			}
+			reportCPU(b, start)
 		})
 	}
 }

@@ -1,10 +1,8 @@
 package record
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -213,13 +211,33 @@ func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
 		return append(dst, '"'), EncodingBase64
 	}
 	if !truncated && mayBeJSON(data) {
-		buf := bytes.NewBuffer(dst)
-		if json.Compact(buf, data) == nil {
-			out := buf.Bytes()
-			return escapeLineSeparators(out, len(dst)), EncodingJSON
+		if out, ok := appendCompactJSON(dst, data); ok {
+			return out, EncodingJSON
 		}
 	}
 	return appendString(dst, bytesView(data)), EncodingText
+}
+
+// appendCompactJSON appends data, valid UTF-8, as json.Compact would, with
+// raw U+2028, U+2029 and U+0085 written as \u2028, \u2029 and \u0085, and reports
+// whether data is one JSON value as json.Valid does; when it is not, dst
+// is returned as it was. Readers that split lines on every Unicode line
+// separator (Python's str.splitlines) would otherwise cut the record in
+// two; in valid JSON these characters occur only inside strings, where the
+// escape means the same character. Most bodies are compact already (SDKs send them
+// so, and so do servers): one pass validates data and finds that out, and
+// such a body is copied as it is. Only one with whitespace or a line
+// separator to change goes through the compactor.
+func appendCompactJSON(dst, data []byte) ([]byte, bool) {
+	var j jsonScan
+	if !j.write(data) || !j.end() {
+		return dst, false
+	}
+	if !j.dirty {
+		return append(dst, data...), true
+	}
+	var c compactor
+	return c.append(dst, data), true
 }
 
 // bytesView looks at b as a string without copying it; the string must not
@@ -255,21 +273,6 @@ func trimPartialRune(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// escapeLineSeparators rewrites raw U+2028, U+2029 and U+0085 (NEL) in the
-// JSON that starts at from as \u2028, \u2029 and \u0085: readers that split lines on every Unicode line
-// separator (Python's str.splitlines) would otherwise cut the record in two.
-// In valid JSON these can only occur inside strings, where the
-// escape means the same character.
-func escapeLineSeparators(b []byte, from int) []byte {
-	if !bytes.Contains(b[from:], []byte("\u2028")) && !bytes.Contains(b[from:], []byte("\u2029")) && !bytes.Contains(b[from:], []byte("\u0085")) {
-		return b
-	}
-	tail := bytes.ReplaceAll(b[from:], []byte("\u2028"), []byte(`\u2028`))
-	tail = bytes.ReplaceAll(tail, []byte("\u2029"), []byte(`\u2029`))
-	tail = bytes.ReplaceAll(tail, []byte("\u0085"), []byte(`\u0085`))
-	return append(b[:from], tail...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -362,7 +362,7 @@ func (u *utf8Scan) end() {
 
 // compactor drops the whitespace outside strings from valid JSON given in
 // chunks that end on character boundaries, and escapes U+2028, U+2029 and U+0085,
-// giving what json.Compact and escapeLineSeparators give.
+// giving what json.Compact gives with those escaped, as appendCompactJSON does.
 type compactor struct {
 	inString, escaped bool
 }
@@ -407,12 +407,21 @@ func (c *compactor) append(dst, p []byte) []byte {
 // value with optional surrounding whitespace: what json.Valid reports
 // (including its nesting limit), for input already known to be UTF-8.
 type jsonScan struct {
-	stack  []byte // '{' or '[' for each open container
+	// The open containers, one bit each (1: an object), the first 256
+	// in near, deeper ones in far: a scan on the stack allocates nothing
+	// for the nesting of ordinary bodies.
+	depth  int
+	near   [4]uint64
+	far    []bool
 	state  uint8
 	isKey  bool   // the string being read is an object key
 	lit    string // the rest of a literal being matched
 	hex    int    // hex digits left in a \u escape
 	failed bool
+	// dirty is set when the input may not be compact: it has whitespace
+	// outside strings or a raw U+2028, U+2029 or U+0085 (which the record
+	// escapes) in one. Clean input is its own compacted form.
+	dirty bool
 }
 
 const (
@@ -450,7 +459,7 @@ func (j *jsonScan) write(p []byte) bool {
 		switch j.state {
 		case jsString:
 			// Skip plain string bytes quickly.
-			for c != '"' && c != '\\' && c >= 0x20 {
+			for !stringStop[c] {
 				i++
 				if i == len(p) {
 					return true
@@ -466,6 +475,15 @@ func (j *jsonScan) write(p []byte) bool {
 				}
 			case c == '\\':
 				j.state = jsEscape
+			case c >= utf8.RuneSelf:
+				// The lead byte of U+0085 (C2 85) or of U+2028 and
+				// U+2029 (E2 80 A8, E2 80 A9); a sequence cut by the
+				// chunk's end counts as one.
+				rest := p[i:]
+				if len(rest) < 3 && c == 0xE2 || len(rest) < 2 ||
+					c == 0xC2 && rest[1] == 0x85 || c == 0xE2 && rest[1] == 0x80 && rest[2]&^1 == 0xA8 {
+					j.dirty = true
+				}
 			default:
 				return j.fail()
 			}
@@ -495,6 +513,7 @@ func (j *jsonScan) write(p []byte) bool {
 		case jsValue, jsValueOrEnd:
 			switch {
 			case isSpace(c):
+				j.dirty = true
 			case c == '{':
 				if !j.push('{') {
 					return false
@@ -527,6 +546,7 @@ func (j *jsonScan) write(p []byte) bool {
 		case jsKeyOrEnd, jsKey:
 			switch {
 			case isSpace(c):
+				j.dirty = true
 			case c == '"':
 				j.state, j.isKey = jsString, true
 			case c == '}' && j.state == jsKeyOrEnd:
@@ -537,15 +557,17 @@ func (j *jsonScan) write(p []byte) bool {
 		case jsColon:
 			switch {
 			case isSpace(c):
+				j.dirty = true
 			case c == ':':
 				j.state = jsValue
 			default:
 				return j.fail()
 			}
 		case jsAfter:
-			top := j.stack[len(j.stack)-1]
+			top := j.top()
 			switch {
 			case isSpace(c):
+				j.dirty = true
 			case c == ',' && top == '{':
 				j.state = jsKey
 			case c == ',':
@@ -559,6 +581,7 @@ func (j *jsonScan) write(p []byte) bool {
 			if !isSpace(c) {
 				return j.fail()
 			}
+			j.dirty = true
 		case jsMinus:
 			switch {
 			case c == '0':
@@ -619,7 +642,7 @@ func (j *jsonScan) write(p []byte) bool {
 
 // end reports whether the input seen is one complete JSON value.
 func (j *jsonScan) end() bool {
-	if j.failed || len(j.stack) > 0 {
+	if j.failed || j.depth > 0 {
 		return false
 	}
 	switch j.state {
@@ -635,26 +658,65 @@ func (j *jsonScan) fail() bool {
 }
 
 func (j *jsonScan) push(c byte) bool {
-	j.stack = append(j.stack, c)
-	if len(j.stack) > maxNestingDepth {
+	obj := c == '{'
+	if j.depth < 64*len(j.near) {
+		w, bit := &j.near[j.depth/64], uint64(1)<<(j.depth%64)
+		if obj {
+			*w |= bit
+		} else {
+			*w &^= bit
+		}
+	} else {
+		j.far = append(j.far, obj)
+	}
+	if j.depth++; j.depth > maxNestingDepth {
 		return j.fail()
 	}
 	return true
 }
 
+// top is the innermost open container: '{' or '['.
+func (j *jsonScan) top() byte {
+	d := j.depth - 1
+	var obj bool
+	if d < 64*len(j.near) {
+		obj = j.near[d/64]&(1<<(d%64)) != 0
+	} else {
+		obj = j.far[len(j.far)-1]
+	}
+	if obj {
+		return '{'
+	}
+	return '['
+}
+
 func (j *jsonScan) pop() {
-	j.stack = j.stack[:len(j.stack)-1]
+	j.depth--
+	if j.depth >= 64*len(j.near) {
+		j.far = j.far[:len(j.far)-1]
+	}
 	j.valueEnd()
 }
 
 // valueEnd moves past a complete value.
 func (j *jsonScan) valueEnd() {
-	if len(j.stack) == 0 {
+	if j.depth == 0 {
 		j.state = jsDone
 	} else {
 		j.state = jsAfter
 	}
 }
+
+// stringStop marks the bytes that end jsonScan's fast run through a
+// string: the quote, the backslash, control characters (invalid there),
+// and the lead bytes of the line separators the record escapes.
+var stringStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'], t[0xC2], t[0xE2] = true, true, true, true
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 

@@ -24,7 +24,9 @@ type dropLines struct{}
 
 func (dropLines) Write(line []byte) error { proxy.Release(line); return nil }
 
-var benchAnswer = `{"id":"x","choices":[{"message":{"content":"` + strings.Repeat("Hello there. ", 60) + `"}}]}`
+// benchAnswer is scripts/benchreplay's answer: about 1 KB of JSON.
+var benchAnswer = `{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"bench-plain","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+	strings.Repeat("Hello there. ", 60) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":120,"total_tokens":132}}`
 
 func benchUpstream(b *testing.B) *httptest.Server {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +43,8 @@ var benchReq = Request{Of: "x", Method: "POST", Path: "/v1/chat/completions",
 	Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`)}
 
 // BenchmarkSend is one replayed request through the Tap, its record
-// encoded, 32 at a time; BenchmarkClient is the same request without the
+// encoded, 32 at a time (the CPU time per request includes the upstream's,
+// in the same process); BenchmarkClient is the same request without the
 // Tap. The difference is what recording every exchange with llmtap's own
 // code costs a replay.
 func BenchmarkSend(b *testing.B) {
@@ -51,12 +54,15 @@ func BenchmarkSend(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetParallelism(16)
+	b.ReportAllocs()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s.Send(context.Background(), &benchReq, Plan{Scheduled: time.Now()})
 		}
 	})
 	s.Wait()
+	reportCPU(b, start)
 }
 
 // BenchmarkClient is the same request with a bare http.Client.
@@ -64,6 +70,9 @@ func BenchmarkClient(b *testing.B) {
 	up := benchUpstream(b)
 	c := &http.Client{Transport: proxy.NewTransport(10 * time.Second)}
 	b.SetParallelism(16)
+	b.ReportAllocs()
+	start := cpuTime()
+	defer reportCPU(b, start)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req, _ := http.NewRequest("POST", up.URL+"/v1/chat/completions", strings.NewReader(string(benchReq.Body)))

@@ -229,3 +229,56 @@ func TestRunStop(t *testing.T) {
 	close(block)
 	r.Wait()
 }
+
+// waitLog is a fakeClock that notes every time waited for.
+type waitLog struct {
+	fakeClock
+	mu    sync.Mutex
+	waits []time.Duration // since t0
+}
+
+func (c *waitLog) SleepUntil(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	c.waits = append(c.waits, t.Sub(t0))
+	c.mu.Unlock()
+	return c.fakeClock.SleepUntil(ctx, t)
+}
+
+// TestRunWorkerWaitsForDueTime: the dispatcher hands each send over
+// dispatchLead before it is due, and the worker waits for the due time
+// itself, so no send starts early and none waits on the dispatcher.
+func TestRunWorkerWaitsForDueTime(t *testing.T) {
+	clock := &waitLog{fakeClock: fakeClock{now: t0}}
+	var mu sync.Mutex
+	early := 0
+	r := &Runner{
+		Clock:    clock,
+		Schedule: NewSchedule(Pace{Rate: 10, Count: 4, Loop: true}, at(0)),
+		Requests: reqs("a"),
+		Send: func(ctx context.Context, req *Request, plan Plan) {
+			if clock.Now().Before(plan.Scheduled) {
+				mu.Lock()
+				early++
+				mu.Unlock()
+			}
+		},
+	}
+	if n := r.Run(context.Background()); n != 4 {
+		t.Fatalf("Run = %d, want 4", n)
+	}
+	r.Wait()
+	if early > 0 {
+		t.Errorf("%d sends started before they were due", early)
+	}
+	got := slices.Clone(clock.waits)
+	slices.Sort(got)
+	var want []time.Duration
+	for k := range 4 {
+		due := time.Duration(k) * 100 * time.Millisecond
+		want = append(want, due-dispatchLead, due)
+	}
+	slices.Sort(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("waits %v, want %v (the dispatcher's, dispatchLead early, and each worker's)", got, want)
+	}
+}

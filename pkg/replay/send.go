@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
@@ -23,15 +25,34 @@ type Sender struct {
 }
 
 // NewSender returns a Sender for cfg (cfg.Upstream is the target). It sets
-// cfg.Annotate, which adds the replay object to each record.
+// cfg.Annotate, which adds the replay object to each record, and, when
+// cfg.Transport is nil, a transport with larger buffers than llmtap's.
 func NewSender(cfg proxy.Config) (*Sender, error) {
 	cfg.Annotate = annotate
+	if cfg.Transport == nil {
+		cfg.Transport = newTransport(cfg.ConnectTimeout)
+	}
 	tap, err := proxy.New(cfg)
 	if err != nil {
 		return nil, err
 	}
 	u, _ := proxy.ParseUpstream(cfg.Upstream) // proxy.New checked it
 	return &Sender{tap: tap, host: u.Host}, nil
+}
+
+// connBuffer is the size of the read and the write buffer of each
+// connection to the target. llmtap's transport keeps them small (1 and
+// 2 KiB) for a thousand slow streams held open; a replay sends and reads
+// many short exchanges, and a typical answer's head and body (over 1 KiB)
+// then take two reads. With 4 KiB they take one, and a thousand
+// connections cost 5 MB more.
+const connBuffer = 4 << 10
+
+// newTransport is proxy.NewTransport with connBuffer-sized buffers.
+func newTransport(connectTimeout time.Duration) *http.Transport {
+	t := proxy.NewTransport(connectTimeout)
+	t.ReadBufferSize, t.WriteBufferSize = connBuffer, connBuffer
+	return t
 }
 
 // Target is the target URL with secrets masked, for display.
@@ -72,36 +93,51 @@ func annotate(in *http.Request, rec *record.Record) {
 // follows through the Tap's sink. Cancelling ctx with proxy.ErrShutdown as
 // its cause cuts the exchange, recorded with error.kind shutdown.
 func (s *Sender) Send(ctx context.Context, req *Request, plan Plan) {
-	u := &url.URL{RawPath: req.Path, RawQuery: req.Query}
+	ctx = context.WithValue(ctx, sendKey{}, &sent{of: req.Of, plan: plan})
+	// An empty URL parses without error; the request is made with its
+	// context rather than copied by WithContext, and the URL filled in.
+	hr, err := http.NewRequestWithContext(ctx, req.Method, "", nil)
+	if err != nil {
+		// The reader took the method from a record; net/http refuses
+		// only what no server would take either.
+		hr = (&http.Request{Method: req.Method, URL: &url.URL{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
+	}
+	u := hr.URL
+	u.RawPath, u.RawQuery = req.Path, req.Query
 	if p, err := url.PathUnescape(req.Path); err == nil {
 		u.Path = p
 	} else {
 		u.Path = req.Path
 	}
-	var body io.ReadCloser = http.NoBody
+	hr.Header = req.Header // read only: the Tap's proxy sends a copy
+	hr.Host = s.host
 	if len(req.Body) > 0 {
-		body = io.NopCloser(bytes.NewReader(req.Body))
+		hr.Body = io.NopCloser(bytes.NewReader(req.Body))
+		hr.ContentLength = int64(len(req.Body))
+	} else {
+		hr.Body = http.NoBody
 	}
-	ctx = context.WithValue(ctx, sendKey{}, &sent{of: req.Of, plan: plan})
-	hr := (&http.Request{
-		Method:        req.Method,
-		URL:           u,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        req.Header, // read only: the Tap's proxy sends a copy
-		Body:          body,
-		ContentLength: int64(len(req.Body)),
-		Host:          s.host,
-	}).WithContext(ctx)
-	s.tap.ServeHTTP(&discard{h: http.Header{}}, hr)
+	w := discards.Get().(*discard)
+	s.tap.ServeHTTP(w, hr)
+	// The Tap is done with w: nothing of an exchange writes to its
+	// client after ServeHTTP has returned.
+	clear(w.h)
+	discards.Put(w)
 }
+
+// discards pools the response writers of sends, and so their header maps.
+var discards = sync.Pool{New: func() any { return &discard{h: http.Header{}} }}
 
 // discard is the response writer of a send: the answer is captured by the
 // Tap on its way through and needs no other reader.
 type discard struct{ h http.Header }
 
 var _ http.Flusher = (*discard)(nil)
+
+// EnableFullDuplex says yes at once: nothing is written back while the
+// request body is read. Without it the Tap's call would walk the writer
+// and build a "not supported" error on every send.
+func (d *discard) EnableFullDuplex() error { return nil }
 
 func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -161,5 +162,24 @@ func TestSendSharedRequest(t *testing.T) {
 	s.Wait()
 	if len(sink.recs) != 8 || len(req.Header) != 3 {
 		t.Errorf("%d records; header now %v", len(sink.recs), req.Header)
+	}
+}
+
+// TestSendBadMethod: a method net/http will not send is still one attempt,
+// recorded with its failure.
+func TestSendBadMethod(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("the upstream got a request")
+	}))
+	defer up.Close()
+	sink := &recSink{}
+	s, err := NewSender(proxy.Config{Upstream: up.URL, Sink: sink, ErrorLog: log.New(io.Discard, "", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Send(context.Background(), &Request{Of: "x", Method: "BAD METHOD", Path: "/v1/chat/completions", Header: http.Header{}}, Plan{Scheduled: time.Now()})
+	s.Wait()
+	if len(sink.recs) != 1 || sink.recs[0].Error == nil || sink.recs[0].Method != "BAD METHOD" {
+		t.Fatalf("records %+v", sink.recs)
 	}
 }
