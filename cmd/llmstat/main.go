@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/clikit"
+	"github.com/llmtap/llmtap/pkg/gctune"
 	"github.com/llmtap/llmtap/pkg/statcli"
 	"github.com/llmtap/llmtap/pkg/stats"
 )
@@ -144,8 +145,16 @@ func (c *cli) Validate() error {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
+// gcPolicy lets the heap grow 16 MiB past what is live, at most 4 times
+// it: reading records allocates fast and keeps little (1-2 MiB besides the
+// samples), so Go's default collects a 4 MB heap over and over, which
+// costs about 6 % of the CPU time on a big file; the heap stays well
+// under the 100 MB llmstat is held to.
+var gcPolicy = gctune.Config{Headroom: 16 << 20, MinPercent: 25, MaxPercent: 400}
+
 func main() {
 	clikit.CatchBrokenPipe()
+	gctune.Start(gcPolicy)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

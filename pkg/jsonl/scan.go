@@ -120,10 +120,11 @@ func (s *Scanner) input(name string, fn func(rd *Reader, line []byte) error) (er
 		if Blank(line) {
 			continue
 		}
-		err = fn(rd, line)
+		if err = fn(rd, line); err == nil {
+			continue // before skip is declared: it escapes, and would cost an allocation per line
+		}
 		var skip skipError
 		switch {
-		case err == nil:
 		case errors.As(err, &skip):
 			s.Warn(rd, skip.reason)
 			s.skipped++

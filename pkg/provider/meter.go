@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"strings"
+	"unsafe"
 
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
@@ -49,19 +50,20 @@ type Metrics struct {
 // Meter reads Metrics from records. Unlike Parse it builds no
 // conversation and only classifies each event, and it keeps its parsers
 // and buffers from one record to the next: in steady state an event costs
-// no allocation, and a record only a few small strings (its method, path
-// and content type; a new model name). A Meter is not safe for use by
-// several goroutines at once; use one per goroutine.
+// no allocation, and a record none but a model name not seen before. A
+// Meter is not safe for use by several goroutines at once; use one per
+// goroutine.
 type Meter struct {
 	m      Metrics
 	req    fastjson.Parser // a request body recorded as text
 	res    fastjson.Parser // a response body recorded as text
 	ev     fastjson.Parser // each event's data
 	sse    sse.Parser
-	emit   func(sse.Event) // m.event, made once
-	model  bool            // the request named the model
-	sawSSE bool            // an SSE event with data came
-	raw    Usage           // Anthropic's counts as sent, merged event by event
+	emit   func(sse.Event)   // m.event, made once
+	model  bool              // the request named the model
+	sawSSE bool              // an SSE event with data came
+	raw    Usage             // Anthropic's counts as sent, merged event by event
+	models map[string]string // the model names seen, each once
 }
 
 // NewMeter returns a Meter.
@@ -78,7 +80,6 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	mt := &m.m
 	*mt = Metrics{Events: mt.Events[:0], Model: mt.Model}
 	m.raw, m.sawSSE = Usage{}, false
-	path := v.Path()
 	req := v.BodyJSON("request")
 	if req == nil && v.BodyEncoding("request") == record.EncodingText {
 		b, _ := v.BodyBytes("request")
@@ -86,24 +87,26 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			req = j
 		}
 	}
-	mt.API = Detect(v.Method(), path, req)
+	// Views of the parsed record, not copies: nothing here keeps them.
+	rv := v.Value()
+	mt.API = Detect(b2s(rv.GetStringBytes("method")), b2s(rv.GetStringBytes("path")), req)
 	model := RequestModel(v)
 	if model == nil && mt.API != Gemini {
 		model = strBytes(req, "model") // a request body recorded as text
 	}
-	setStr(&mt.Model, model)
+	m.setModel(model)
 	m.model = mt.Model != ""
 	switch mt.API {
 	case OpenAIChat, OpenAICompletions, OpenAIResponses, AnthropicMessages, Gemini:
 		mt.Counted = true
 	}
+	mt.Stream = v.Streamed()
 	defer func() {
 		if recover() != nil { // as in Parse: a bad record is not a crash
-			*mt = Metrics{API: mt.API, Model: mt.Model, Events: mt.Events[:0]}
+			*mt = Metrics{API: mt.API, Model: mt.Model, Stream: mt.Stream, Events: mt.Events[:0]}
 		}
 	}()
-	mt.Stream = v.Streamed()
-	ct := v.Header("response", "content-type")
+	ct := b2s(rv.GetStringBytes("response", "headers", "content-type"))
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))
@@ -124,12 +127,31 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	return mt
 }
 
-// setStr sets *dst to b, copying only when they differ.
-func setStr(dst *string, b []byte) {
-	if string(b) != *dst {
-		*dst = string(b)
+// b2s views b as a string without copying, for a use that does not keep
+// it.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// setModel sets the result's model to b: the string the last record had
+// when they are equal, or one seen before (a log goes back and forth among
+// a few models), or else a copy.
+func (m *Meter) setModel(b []byte) {
+	if string(b) == m.m.Model {
+		return
 	}
+	if s, ok := m.models[string(b)]; ok {
+		m.m.Model = s
+		return
+	}
+	if m.models == nil || len(m.models) >= maxModels {
+		m.models = make(map[string]string) // forget them: a log of ever new names must not grow it
+	}
+	s := string(b)
+	m.models[s] = s
+	m.m.Model = s
 }
+
+// maxModels bounds the model names a Meter keeps.
+const maxModels = 1024
 
 // isEventStream reports whether a Content-Type header names
 // text/event-stream, as readSide's media type parse would, without its
@@ -145,7 +167,7 @@ func isEventStream(ct string) bool {
 func (m *Meter) responseModel(v *fastjson.Value, keys ...string) {
 	if !m.model {
 		if b := strBytes(v, keys...); len(b) > 0 {
-			setStr(&m.m.Model, b)
+			m.setModel(b)
 		}
 	}
 }

@@ -27,15 +27,35 @@ func (t *Ticks) MS(offset int64) (ms float64, ok bool) {
 	if !t.usable || offset < 0 {
 		return 0, false
 	}
-	for t.i < len(t.ticks) && t.ticks[t.i].GetInt64("0") <= offset {
+	for t.i < len(t.ticks) && tickOffset(t.ticks[t.i]) <= offset {
 		t.i++
 	}
 	if t.i == 0 {
 		return 0, false
 	}
-	at := t.ticks[t.i-1].Get("1")
+	at := tickField(t.ticks[t.i-1], 1)
 	if at == nil || at.Type() != fastjson.TypeNumber {
 		return 0, false
 	}
 	return at.GetFloat64(), true
+}
+
+// tickOffset is a timing entry's byte offset: GetInt64("0").
+func tickOffset(v *fastjson.Value) int64 {
+	if x := tickField(v, 0); x != nil {
+		return x.GetInt64()
+	}
+	return 0
+}
+
+// tickField is element i (0 or 1) of a timing entry, as Get("0") or
+// Get("1") finds it, without Get's parse of the index for an array.
+func tickField(v *fastjson.Value, i int) *fastjson.Value {
+	if a, err := v.Array(); err == nil {
+		if i < len(a) {
+			return a[i]
+		}
+		return nil
+	}
+	return v.Get(string(rune('0' + i)))
 }

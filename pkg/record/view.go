@@ -84,12 +84,62 @@ func (r View) Start() time.Time { return r.time("start") }
 func (r View) End() time.Time { return r.time("end") }
 
 func (r View) time(key string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, string(r.v.GetStringBytes(key)))
+	return parseTime(r.v.GetStringBytes(key))
+}
+
+// parseTime parses an RFC 3339 time; zero when b is not one. The layout
+// llmtap writes (TimeFormat in UTC: 2006-01-02T15:04:05.000000Z) is read
+// by hand, without time.Parse's allocation and generality; anything else,
+// or a field out of range, goes to time.Parse.
+func parseTime(b []byte) time.Time {
+	if t, ok := parseRecordTime(b); ok {
+		return t
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
 		return time.Time{}
 	}
 	return t
 }
+
+// parseRecordTime parses b when it is exactly TimeFormat in UTC with every
+// field in range; ok is false otherwise.
+func parseRecordTime(b []byte) (t time.Time, ok bool) {
+	const layout = "0000-00-00T00:00:00.000000Z"
+	if len(b) != len(layout) {
+		return time.Time{}, false
+	}
+	for i := range len(layout) {
+		if c := b[i]; layout[i] == '0' && (c < '0' || c > '9') || layout[i] != '0' && c != layout[i] {
+			return time.Time{}, false
+		}
+	}
+	num := func(i, j int) int {
+		n := 0
+		for _, c := range b[i:j] {
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec, micro := num(11, 13), num(14, 16), num(17, 19), num(20, 26)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) ||
+		hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC), true
+}
+
+// daysIn is the number of days of month in year (Gregorian, as package
+// time counts them).
+func daysIn(month time.Month, year int) int {
+	if month == time.February && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return int(monthDays[month-1])
+}
+
+var monthDays = [12]uint8{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // ReplayView is the optional replay object of a record made by a replay.
 type ReplayView struct {
@@ -108,9 +158,7 @@ func (r View) Replay() (rv ReplayView, ok bool) {
 		return ReplayView{}, false
 	}
 	rv.Of = string(o.GetStringBytes("of"))
-	if t, err := time.Parse(time.RFC3339Nano, string(o.GetStringBytes("scheduled"))); err == nil {
-		rv.Scheduled = t
-	}
+	rv.Scheduled = parseTime(o.GetStringBytes("scheduled"))
 	rv.LagMS = o.GetFloat64("lag_ms")
 	if q := o.Get("queued_ms"); q != nil && q.Type() == fastjson.TypeNumber {
 		rv.QueuedMS, rv.HasQueued = q.GetFloat64(), true

@@ -335,8 +335,12 @@ func statusClass(status int) string {
 	if status < 100 || status > 999 {
 		return "none"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return classNames[status/100-1]
 }
+
+// classNames are the classes statusClass returns, made once rather than
+// per request.
+var classNames = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"}
 
 // Results reports every group, sorted by key values; with windows, every
 // window not yet taken with TakeClosed, sorted by window start, then key

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
@@ -77,13 +78,18 @@ func (r *Request) reset() {
 }
 
 // Extractor fills Requests from records. It keeps parsing state between
-// calls, so use one per goroutine: in steady state a record costs a few
-// small strings (its id, path, method, addresses), and an event nothing.
+// calls, so use one per goroutine: in steady state a record costs its id
+// (and a path, host or model not seen before), and an event nothing.
 type Extractor struct {
-	meter    *provider.Meter
-	upstream string // the last record's upstream host, kept while it repeats
-	client   string // the last record's client host, kept while it repeats
+	meter *provider.Meter
+	// strs holds the paths and hosts seen, each once: a log repeats a few,
+	// and a string kept here costs no allocation when it comes again.
+	strs map[string]string
 }
+
+// maxInterned bounds Extractor.strs: past it, the strings are forgotten
+// and gathered anew, so that a log of ever new paths does not grow it.
+const maxInterned = 4096
 
 // NewExtractor returns an Extractor.
 func NewExtractor() *Extractor { return &Extractor{meter: provider.NewMeter()} }
@@ -113,11 +119,13 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.reset()
 	r.ID = v.ID()
 	r.Start = v.Start()
-	r.Path = v.Path()
+	// The parsed record's own bytes: keep copies only what is new.
+	rv := v.Value()
+	r.Path = x.intern(b2s(rv.GetStringBytes("path")))
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
-	r.Failed = r.ErrorKind != "" || !v.HasResponse() || r.Status >= 400
-	r.Streamed = v.Streamed()
+	hasResponse := v.HasResponse()
+	r.Failed = r.ErrorKind != "" || !hasResponse || r.Status >= 400
 	r.E2EL = v.DurationMS()
 	if ms, ok := v.TTFBMS(); ok {
 		r.TTFB = ms
@@ -128,11 +136,11 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 			r.Queued = rp.QueuedMS
 		}
 	}
-	r.Upstream = keep(&x.upstream, urlHost(v.UpstreamURL()))
-	r.Client = keep(&x.client, addrHost(v.Client()))
+	r.Upstream = x.intern(urlHost(b2s(rv.GetStringBytes("upstream_url"))))
+	r.Client = x.intern(addrHost(b2s(rv.GetStringBytes("client"))))
 
 	m := x.meter.Measure(v)
-	r.API, r.Model = string(m.API), m.Model
+	r.API, r.Model, r.Streamed = string(m.API), m.Model, m.Stream
 	if m.HasInput {
 		r.InputTokens, r.CachedTokens = m.Usage.Input, m.Usage.CachedInput
 	}
@@ -143,7 +151,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 		r.OutputTokens, r.TokensEstimated = int64(len(m.Events)), true
 	}
 	switch {
-	case !v.HasResponse():
+	case !hasResponse:
 	case !r.Streamed:
 		r.TTFT, r.TTFO = r.E2EL, r.E2EL
 	default:
@@ -177,14 +185,22 @@ func eventTimes(v record.View, events []provider.OutputEvent, r *Request) {
 	}
 }
 
-// keep returns s, as the string *last when they are equal, so that a value
-// many records repeat is one string; otherwise it keeps s in *last.
-func keep(last *string, s string) string {
-	if s != *last {
-		*last = s
+// intern returns s as the string kept in x.strs, keeping a copy of it
+// first when it is new; s may alias the parsed record.
+func (x *Extractor) intern(s string) string {
+	if k, ok := x.strs[s]; ok {
+		return k
 	}
-	return *last
+	if x.strs == nil || len(x.strs) >= maxInterned {
+		x.strs = make(map[string]string)
+	}
+	k := strings.Clone(s)
+	x.strs[k] = k
+	return k
 }
+
+// b2s views b as a string without copying, for keep or a comparison.
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // urlHost is the host (and port, when given) of an absolute URL; "" when
 // u is not one.
