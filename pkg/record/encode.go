@@ -287,40 +287,74 @@ func appendString(dst []byte, s string) []byte {
 
 // appendStringContent is appendString without the quotes.
 func appendStringContent(dst []byte, s string) []byte {
-	dst = slices.Grow(dst, len(s)+wordSize)
-	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	// JSON in an SSE stream grows by about a fifth when escaped (a quote
+	// every few bytes); more than that grows the buffer below.
+	out := slices.Grow(dst, len(s)+len(s)/4+escapeSlack)
+	n := len(out)
+	from := unsafe.Pointer(unsafe.StringData(s)) // read only
 	i := 0
-	// Eight bytes at a time: copied whole up to the first that needs a
-	// look. An SSE stream of JSON events has a quote every few bytes, so
-	// the quote is escaped here, without leaving the loop.
 	for i+wordSize <= len(s) {
-		w := binary.LittleEndian.Uint64(b[i:])
-		m := needsLook(w)
-		if m == 0 {
-			dst = binary.LittleEndian.AppendUint64(dst, w)
-			i += wordSize
+		// The word loop below writes at most two bytes for each it reads
+		// (and stores eight at a time, within escapeSlack), so it may
+		// read up to lim without looking at the room left.
+		lim := min(len(s)-wordSize+1, i+(cap(out)-n-escapeSlack)/2)
+		if lim <= i {
+			out = slices.Grow(out[:n], min(2*(len(s)-i), escapeGrow)+escapeSlack)
 			continue
 		}
-		k := bits.TrailingZeros64(m) / 8
-		dst = binary.LittleEndian.AppendUint64(dst, w)[:len(dst)+k]
-		i += k
-		if c := s[i]; c == '"' || c == '\\' {
-			dst = append(dst, '\\', c)
+		to := unsafe.Pointer(unsafe.SliceData(out))
+		// Eight bytes at a time: all eight are stored, and the output
+		// advances up to the first that needs a look. An SSE stream of
+		// JSON events has a quote every few bytes, so the escapes of two
+		// bytes ('"', '\\', '\n', '\r', '\t') are written here, without
+		// leaving the loop.
+		for i < lim {
+			w := binary.LittleEndian.Uint64((*[wordSize]byte)(unsafe.Add(from, i))[:])
+			binary.LittleEndian.PutUint64((*[wordSize]byte)(unsafe.Add(to, n))[:], w)
+			m := needsLook(w)
+			if m == 0 {
+				i += wordSize
+				n += wordSize
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			i += k
+			n += k
+			e := shortEscape[*(*byte)(unsafe.Add(from, i))]
+			if e == 0 {
+				break
+			}
+			*(*[2]byte)(unsafe.Add(to, n)) = [2]byte{'\\', e}
 			i++
-			continue
+			n += 2
 		}
-		dst, i = appendEscaped(dst, s, i)
+		if i < lim {
+			out, i = appendEscaped(out[:n], s, i)
+			n = len(out)
+		}
 	}
+	out = out[:n]
 	for i < len(s) {
 		if c := s[i]; plainASCII[c] {
-			dst = append(dst, c)
+			out = append(out, c)
 			i++
 			continue
 		}
-		dst, i = appendEscaped(dst, s, i)
+		out, i = appendEscaped(out, s, i)
 	}
-	return dst
+	return out
 }
+
+// escapeSlack is the room appendStringContent's word loop keeps free.
+const escapeSlack = 16
+
+// escapeGrow bounds how much more room appendStringContent asks for at a
+// time than the rest of the string needs unescaped.
+const escapeGrow = 64 << 10
+
+// shortEscape is, for each byte that a JSON string holds as a backslash
+// and one letter, that letter; zero for every other byte.
+var shortEscape = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // appendEscaped appends the character at s[i], which is not plain ASCII,
 // as a JSON string holds it, and returns the index after it.
@@ -355,16 +389,17 @@ func appendEscaped(dst []byte, s string, i int) ([]byte, int) {
 const wordSize = 8
 
 // needsLook returns, for the eight bytes of w (the first in the low byte),
-// a mask with the high bit set in the lowest byte that a JSON string cannot
-// hold as it is (a control character, '"', '\\') or that starts or
-// continues a multi-byte character; higher bytes of the mask may be set
-// spuriously by a borrow, so only its lowest set bit means anything.
+// a mask with the high bit set in each byte that a JSON string cannot hold
+// as it is (a control character, '"', '\\') or that starts or continues a
+// multi-byte character. Each byte is tested on its own (no carry crosses
+// bytes), so every set bit means one.
 func needsLook(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	control := (w - 0x20*ones) &^ w
-	quote := w ^ '"'*ones
-	backslash := w ^ '\\'*ones
-	return (control | (quote-ones)&^quote | (backslash-ones)&^backslash | w) & highs
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	low := w & lows
+	printable := low + 0x60*ones      // high bit: the low seven bits are 0x20 or more
+	notQuote := low ^ '"'*ones + lows // high bit: not '"' in the low seven bits
+	notBackslash := low ^ '\\'*ones + lows
+	return (w | ^(printable & notQuote & notBackslash)) & highs
 }
 
 // plainASCII marks the bytes a JSON string holds as they are: ASCII from

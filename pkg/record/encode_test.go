@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -383,6 +384,11 @@ func escapeSeeds() []string {
 			seeds = append(seeds, strings.Repeat("x", off)+c+strings.Repeat("y", 16-off%16))
 		}
 	}
+	// Long strings that escape to more than the room first reserved, so
+	// the output grows inside the word loop: six bytes for one, two for
+	// one, and a mix.
+	seeds = append(seeds, strings.Repeat("\x01", 300), strings.Repeat(`"`, 500), strings.Repeat("ab\"\n\x02\u2028\xff", 120),
+		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t"}}]}`+"\n\n", 40))
 	return seeds
 }
 
@@ -396,6 +402,13 @@ func TestAppendStringContentWords(t *testing.T) {
 	for _, s := range append(escapeSeeds(), string(all), strings.Repeat(string(all), 3)[5:]) {
 		if got, want := appendStringContent([]byte("prefix"), s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
 			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+		}
+		// A destination with no room to spare, and one with a little.
+		for _, room := range []int{0, 3, 17} {
+			dst := append(make([]byte, 0, 6+room), "prefix"...)
+			if got, want := appendStringContent(dst, s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
+				t.Errorf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+			}
 		}
 	}
 }
@@ -430,6 +443,33 @@ func TestAppendMillis(t *testing.T) {
 		want := strconv.AppendFloat(nil, float64(d.Microseconds())/1000, 'f', -1, 64)
 		if got := appendMillis(nil, d); !bytes.Equal(got, want) {
 			t.Fatalf("%d µs: got %s, want %s", d.Microseconds(), got, want)
+		}
+	}
+}
+
+// TestNeedsLook: every byte value at every place of a word, among
+// neighbours of every kind, is marked exactly when a JSON string cannot
+// hold it as it is.
+func TestNeedsLook(t *testing.T) {
+	for _, fill := range []byte{0x00, ' ', '"', '\\', 'a', 0x7f, 0x80, 0xff} {
+		for place := range wordSize {
+			for c := range 256 {
+				var word [wordSize]byte
+				for j := range word {
+					word[j] = fill
+				}
+				word[place] = byte(c)
+				got := needsLook(binary.LittleEndian.Uint64(word[:]))
+				for j, b := range word {
+					want := !plainASCII[b]
+					if marked := got>>(8*j)&0xff == 0x80; marked != want {
+						t.Fatalf("word %q: byte %d (%#x) marked %v, want %v", word, j, b, marked, want)
+					}
+				}
+				if got&^0x8080808080808080 != 0 {
+					t.Fatalf("word %q: mask %#x has bits outside the high ones", word, got)
+				}
+			}
 		}
 	}
 }
