@@ -5,30 +5,21 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
-// buildTools builds the named commands of this module into a temporary
-// directory and returns their paths. A command that does not build (or
-// whose source has moved) fails the test: a pipe that cannot be tested
-// must not pass.
+// buildTools builds the named commands of this module, once, and returns
+// their paths. A command that does not build fails the test: a pipe that
+// cannot be tested must not pass.
 func buildTools(t *testing.T, names ...string) map[string]string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds binaries; skipped with -short")
-	}
-	dir := t.TempDir()
 	bins := map[string]string{}
-	for _, name := range names {
-		bin := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", bin, "../"+name)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", name, err, out)
-		}
-		bins[name] = bin
+	for i, path := range testbin.Paths(t, names...) {
+		bins[names[i]] = path
 	}
 	return bins
 }
@@ -86,11 +77,8 @@ func TestEndToEndExitAndPipe(t *testing.T) {
 		{[]string{"--nope"}, 2},
 	} {
 		cmd := exec.Command(bins["llmgrep"], tc.args...)
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
+		code, err := testbin.ExitStatus(cmd.Run())
+		if err != nil {
 			t.Fatal(err)
 		}
 		if code != tc.exit {

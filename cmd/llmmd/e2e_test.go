@@ -7,31 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
-
-// buildTools builds llmtap and llmmd into dir, as make build does.
-func buildTools(t *testing.T, dir string) (llmtap, llmmd string) {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
-	llmtap, llmmd = filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmmd")
-	for bin, pkg := range map[string]string{llmtap: "github.com/llmtap/llmtap/cmd/llmtap", llmmd: "github.com/llmtap/llmtap/cmd/llmmd"} {
-		out, err := exec.Command(goBin, "build", "-o", bin, pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
-	return llmtap, llmmd
-}
 
 // TestPipeEndToEnd runs `llmtap --upstream <fake> --port 0 | llmmd` as a
 // real pipe between the built binaries, sends requests through llmtap, and
@@ -42,8 +25,8 @@ func TestPipeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
-	dir := t.TempDir()
-	llmtapBin, llmmdBin := buildTools(t, dir)
+	bins := testbin.Paths(t, "llmtap", "llmmd")
+	llmtapBin, llmmdBin := bins[0], bins[1]
 	upstream := httptest.NewServer(fakeupstream.New(fakeupstream.Options{}))
 	defer upstream.Close()
 
@@ -82,13 +65,10 @@ func TestPipeEndToEnd(t *testing.T) {
 		}
 	}()
 
-	errLines := bufio.NewReader(tapErr)
-	first, err := errLines.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap's first line: %q, %v", first, err)
+	url, err := testbin.ListenURL(tapErr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, errLines) }()
 
 	lines := make(chan string, 100)
 	go func() {

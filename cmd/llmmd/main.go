@@ -6,7 +6,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -51,15 +50,8 @@ func (c *cli) Validate() error {
 	if c.MaxChars < 0 {
 		return errors.New("--max-chars: must not be negative")
 	}
-	for _, f := range c.Files {
-		if f == "-" {
-			continue
-		}
-		if info, err := os.Stat(f); err != nil {
-			return err
-		} else if info.IsDir() {
-			return fmt.Errorf("%s: is a directory", f)
-		}
+	if err := clikit.CheckInputs(c.Files); err != nil {
+		return err
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ package main
 // must receive the same requests.
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -26,52 +25,21 @@ import (
 
 	"github.com/llmtap/llmtap/internal/clitest"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // patience bounds every wait for a binary; none should come close to it.
 const patience = 20 * time.Second
 
-var (
-	binDir    string
-	buildOnce sync.Once
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
-	clitest.Main(e2eMain{m}, "llmreplay", main)
-}
-
-// e2eMain runs the tests with a directory for the binaries they build.
-type e2eMain struct{ m *testing.M }
-
-func (e e2eMain) Run() int {
-	dir, err := os.MkdirTemp("", "llmreplay-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	binDir = dir
-	defer os.RemoveAll(dir)
-	return e.m.Run()
+	clitest.Main(m, "llmreplay", main)
 }
 
 // binaries builds llmtap, llmreplay, and for the pipelines llmgrep and
 // llmstat, once, and returns the directory.
 func binaries(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end to end: builds and runs the binaries")
-	}
-	buildOnce.Do(func() {
-		out, err := exec.Command("go", "build", "-o", binDir+"/", "../llmtap", ".", "../llmgrep", "../llmstat").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir
+	return testbin.Dir(t, "llmtap", "llmreplay", "llmgrep", "llmstat")
 }
 
 // seen is one request as an upstream received it.
@@ -182,9 +150,17 @@ func send(t *testing.T, base string, reqs []testReq) {
 // record runs llmtap in front of up, sends the scenario, and returns the
 // records file.
 func recordWithTap(t *testing.T, up *capture) string {
-	dir := binaries(t)
 	out := filepath.Join(t.TempDir(), "orig.jsonl")
-	cmd := exec.Command(filepath.Join(dir, "llmtap"), "--upstream", up.srv.URL+"/v1", "--port", "0", "-o", out)
+	throughTap(t, up.srv.URL, out, func(base string) { send(t, base, scenario(t)) })
+	return out
+}
+
+// throughTap runs llmtap in front of upstream, recording to out, calls
+// send with llmtap's base URL, then stops llmtap with SIGTERM and waits
+// until it has written every record.
+func throughTap(t *testing.T, upstream, out string, send func(base string)) {
+	t.Helper()
+	cmd := tool(t, "llmtap", "--upstream", upstream+"/v1", "--port", "0", "-o", out)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -193,19 +169,15 @@ func recordWithTap(t *testing.T, up *capture) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	br := bufio.NewReader(stderr)
-	line, err := br.ReadString('\n')
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap: %q %v", line, err)
+	base, err := testbin.ListenURL(stderr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, br) }()
-	send(t, base, scenario(t))
+	send(base)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("llmtap: %v", err)
 	}
-	return out
 }
 
 // replayed runs llmreplay with args and returns its stdout and stderr.
@@ -213,11 +185,8 @@ func replayed(t *testing.T, args ...string) (string, string, int) {
 	cmd := exec.Command(filepath.Join(binaries(t), "llmreplay"), args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	code, err := testbin.ExitStatus(cmd.Run())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return stdout.String(), stderr.String(), code

@@ -123,15 +123,8 @@ func (c *cli) Validate() error {
 			return fmt.Errorf("--set: %w", err)
 		}
 	}
-	for _, f := range c.Files {
-		if f == "-" {
-			continue
-		}
-		if info, err := os.Stat(f); err != nil {
-			return err
-		} else if info.IsDir() {
-			return fmt.Errorf("%s: is a directory", f)
-		}
+	if err := clikit.CheckInputs(c.Files); err != nil {
+		return err
 	}
 	if c.Shard != "" {
 		i, n, ok := strings.Cut(c.Shard, "/")

@@ -6,10 +6,8 @@ package main
 // adds, a queue the schedule must build), never a number with the clock.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,11 +18,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // pipe runs cmds as a shell pipeline (each one's stdout is the next one's
@@ -59,16 +57,11 @@ func pipe(t *testing.T, cmds ...*exec.Cmd) (stdout string, stderr []string, code
 	})
 	defer watchdog.Stop()
 	for i, c := range cmds {
-		err := c.Wait()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-			codes = append(codes, 0)
-		case errors.As(err, &ee):
-			codes = append(codes, ee.ExitCode())
-		default:
+		code, err := testbin.ExitStatus(c.Wait())
+		if err != nil {
 			t.Fatalf("%s: %v", c.Path, err)
 		}
+		codes = append(codes, code)
 		stderr = append(stderr, errs[i].String())
 	}
 	return out.String(), stderr, codes
@@ -209,49 +202,30 @@ func chatRecords(t *testing.T, n int) string {
 // returns the records file.
 func recordStreams(t *testing.T, up *httptest.Server, n int) string {
 	out := filepath.Join(t.TempDir(), "raw.jsonl")
-	cmd := tool(t, "llmtap", "--upstream", up.URL+"/v1", "--port", "0", "-o", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	br := bufio.NewReader(stderr)
-	line, err := br.ReadString('\n')
-	base, ok := strings.CutPrefix(strings.TrimSpace(line), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap: %q %v", line, err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, br) }()
-
-	client := &http.Client{Timeout: patience}
-	post := func(status string) {
-		req, err := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(
-			`{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count to five."}]}`))
-		if err != nil {
-			t.Fatal(err)
+	throughTap(t, up.URL, out, func(base string) {
+		client := &http.Client{Timeout: patience}
+		post := func(status string) {
+			req, err := http.NewRequest("POST", base+"/v1/chat/completions", strings.NewReader(
+				`{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Count to five."}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if status != "" {
+				req.Header.Set("X-Fake-Status", status)
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
 		}
-		req.Header.Set("Content-Type", "application/json")
-		if status != "" {
-			req.Header.Set("X-Fake-Status", status)
+		for range n {
+			post("")
 		}
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
-	for range n {
-		post("")
-	}
-	post("500")
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("llmtap: %v", err)
-	}
+		post("500")
+	})
 	return out
 }
 

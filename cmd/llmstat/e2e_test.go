@@ -19,24 +19,8 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
-
-// buildTools builds llmtap and llmstat into dir, as make build does.
-func buildTools(t *testing.T, dir string) (llmtap, llmstat string) {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
-	llmtap, llmstat = filepath.Join(dir, "llmtap"), filepath.Join(dir, "llmstat")
-	for bin, pkg := range map[string]string{llmtap: "github.com/llmtap/llmtap/cmd/llmtap", llmstat: "github.com/llmtap/llmtap/cmd/llmstat"} {
-		out, err := exec.Command(goBin, "build", "-o", bin, pkg).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-		}
-	}
-	return llmtap, llmstat
-}
 
 // timedWriter notes when the handler started and when each Write came.
 type timedWriter struct {
@@ -85,7 +69,8 @@ func TestEndToEndTiming(t *testing.T) {
 		tolerance  = 2.0 // ms
 	)
 	dir := t.TempDir()
-	llmtapBin, llmstatBin := buildTools(t, dir)
+	bins := testbin.Paths(t, "llmtap", "llmstat")
+	llmtapBin, llmstatBin := bins[0], bins[1]
 	// The upstream keeps the schedule it really kept: when each request
 	// came in and when each event was written (fakeupstream writes one
 	// event per Write). Timers on a loaded machine wake late; what counts
@@ -120,13 +105,10 @@ func TestEndToEndTiming(t *testing.T) {
 			_ = tap.Wait()
 		}
 	}()
-	errLines := bufio.NewReader(tapErr)
-	first, err := errLines.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "llmtap: listening on ")
-	if err != nil || !ok {
-		t.Fatalf("llmtap's first line: %q, %v", first, err)
+	url, err := testbin.ListenURL(tapErr, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, errLines) }()
 
 	var measured []clientTiming
 	for range requests {

@@ -129,21 +129,15 @@ func (c *cli) Validate() error {
 		}
 		o.FailOn = append(o.FailOn, t)
 	}
-	for _, f := range append(slicesClone(c.Baseline), c.Files...) {
-		if f == "-" {
-			continue
-		}
-		if info, err := os.Stat(f); err != nil {
-			return err
-		} else if info.IsDir() {
-			return fmt.Errorf("%s: is a directory", f)
-		}
+	if err := clikit.CheckInputs(c.Baseline); err != nil {
+		return err
+	}
+	if err := clikit.CheckInputs(c.Files); err != nil {
+		return err
 	}
 	o.Files, o.Baselines = c.Files, c.Baseline
 	return nil
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // gcPolicy lets the heap grow 16 MiB past what is live, at most 4 times
 // it: reading records allocates fast and keeps little (1-2 MiB besides the

@@ -25,6 +25,7 @@ import (
 
 	"github.com/llmtap/llmtap/internal/clitest"
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 
 	"github.com/llmtap/llmtap/internal/syncbuf"
 )
@@ -32,49 +33,8 @@ import (
 // patience bounds every wait for the binary; none should come close to it.
 const patience = 10 * time.Second
 
-var (
-	binDir    string // removed by TestMain
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
-	clitest.Main(e2eMain{m}, "llmtap", main)
-}
-
-// e2eMain runs the tests with a directory for the binary they build.
-type e2eMain struct{ m *testing.M }
-
-func (e e2eMain) Run() int {
-	dir, err := os.MkdirTemp("", "llmtap-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	binDir = dir
-	defer os.RemoveAll(dir)
-	return e.m.Run()
-}
-
-// binary builds llmtap once for all the end-to-end tests and returns its
-// path. `go test` puts its own go command first on PATH.
-func binary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end to end: builds and runs the binary")
-	}
-	buildOnce.Do(func() {
-		binPath = filepath.Join(binDir, "llmtap")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	clitest.Main(m, "llmtap", main)
 }
 
 // upstream serves the fake upstream for one test. seen, if not nil, gets
@@ -112,7 +72,7 @@ type tap struct {
 func startTap(t *testing.T, stdout io.Writer, args ...string) *tap {
 	t.Helper()
 	p := &tap{t: t, stderrDone: make(chan struct{}), exited: make(chan struct{})}
-	p.cmd = exec.Command(binary(t), args...)
+	p.cmd = exec.Command(testbin.Path(t, "llmtap"), args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LLMTAP_") {
 			p.cmd.Env = append(p.cmd.Env, kv)

@@ -17,7 +17,6 @@
 package clitest
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"strconv"
@@ -27,13 +26,24 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // Main is a command package's TestMain: it makes the test binary act as
 // the tool named name, running main, when a script runs name. It does not
 // return. m may wrap a *testing.M to set up and clean up around its Run.
+// The binaries the tests built with testbin are removed after the run.
 func Main(m testscript.TestingM, name string, main func()) {
-	testscript.Main(m, map[string]func(){name: main})
+	testscript.Main(cleanup{m}, map[string]func(){name: main})
+}
+
+// cleanup removes the binaries testbin built once the tests have run.
+type cleanup struct{ m testscript.TestingM }
+
+func (c cleanup) Run() int {
+	defer testbin.Cleanup()
+	return c.m.Run()
 }
 
 // Run runs every testdata/script/*.txtar of the calling package, each as
@@ -57,7 +67,7 @@ func Run(t *testing.T) {
 // things.
 func exits(ts *testscript.TestScript, neg bool, args []string) {
 	want, prog := statusArgs(ts, neg, "exits", args)
-	got, err := exitStatus(ts.Exec(prog, args[2:]...))
+	got, err := testbin.ExitStatus(ts.Exec(prog, args[2:]...))
 	ts.Check(err)
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", prog, got, want)
@@ -78,7 +88,7 @@ func brokenPipe(ts *testscript.TestScript, neg bool, args []string) {
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = []string{"PATH=" + ts.Getenv("PATH"), "HOME=" + ts.Getenv("HOME"), "TMPDIR=" + ts.Getenv("TMPDIR")}
 	cmd.Stdout, cmd.Stderr = w, &stderr
-	got, err := exitStatus(cmd.Run())
+	got, err := testbin.ExitStatus(cmd.Run())
 	ts.Check(err)
 	_, _ = ts.Stderr().Write([]byte(stderr.String()))
 	if got != want {
@@ -99,19 +109,6 @@ func statusArgs(ts *testscript.TestScript, neg bool, name string, args []string)
 		ts.Fatalf("%s: status %q is not a number", name, args[0])
 	}
 	return want, args[1]
-}
-
-// exitStatus is the status of a finished command, or the error that kept
-// it from running.
-func exitStatus(err error) (int, error) {
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, nil
-	case errors.As(err, &ee):
-		return ee.ExitCode(), nil
-	}
-	return 0, err
 }
 
 // waitForLimit only keeps a broken script from hanging until the test

@@ -3,7 +3,6 @@ package fakeupstream
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 )
 
 // Anthropic Messages: https://docs.anthropic.com/en/api/messages and
@@ -87,11 +86,7 @@ func messagesTurn(req *messagesRequest) turn {
 	t := turn{prompt: tokens(contentText(req.System))}
 	for i, m := range req.Messages {
 		text := contentText(m.Content)
-		n := 4 + tokens(text)
-		t.prompt += n
-		if i < len(req.Messages)-1 {
-			t.history += n
-		}
+		t.count(text, i == len(req.Messages)-1)
 		if m.Role != "user" {
 			continue
 		}
@@ -151,12 +146,7 @@ func serveMessages(ex *exchange) error {
 			msg.StopReason = &stop
 			return marshal(msg)
 		}
-		body := build()
-		if ex.k.size > len(body) {
-			r.padTo(ex.k.size - len(body))
-			body = build()
-		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, 1, build)
 		return nil
 	}
 

@@ -132,11 +132,7 @@ func chatTurn(req *chatRequest) turn {
 	var t turn
 	for i, m := range req.Messages {
 		text := contentText(m.Content)
-		n := 4 + tokens(text)
-		t.prompt += n
-		if i < len(req.Messages)-1 {
-			t.history += n
-		}
+		t.count(text, i == len(req.Messages)-1)
 		if m.Role == "user" {
 			t.lastUser = text
 		}
@@ -206,7 +202,7 @@ func serveChat(ex *exchange) error {
 		streamChat(ex, &req, t, r)
 		return nil
 	}
-	build := func(r reply) []byte {
+	build := func() []byte {
 		c := chatCompletion{
 			ID: "chatcmpl-fake-1", Object: "chat.completion", Created: Created, Model: req.Model,
 			ServiceTier: "default", SystemFingerprint: "fp_fake",
@@ -228,12 +224,11 @@ func serveChat(ex *exchange) error {
 		c.Usage = chatUsageFor(req.Model, t, completion)
 		return marshal(c)
 	}
-	body := build(r)
-	if ex.k.size > len(body) && r.tool == "" {
-		r.padTo((ex.k.size - len(body)) / req.N)
-		body = build(r)
+	copies := req.N
+	if r.tool != "" {
+		copies = 0
 	}
-	writeJSON(ex, http.StatusOK, body)
+	writePadded(ex, &r, copies, build)
 	return nil
 }
 
@@ -366,12 +361,7 @@ func serveCompletions(ex *exchange) error {
 			c.Usage = usage(len(r.pieces))
 			return marshal(c)
 		}
-		body := build()
-		if ex.k.size > len(body) {
-			r.padTo(ex.k.size - len(body))
-			body = build()
-		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, 1, build)
 		return nil
 	}
 	s := startStream(ex)

@@ -3,6 +3,7 @@ package fakeupstream
 import (
 	"encoding/json"
 	"iter"
+	"net/http"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +31,17 @@ type turn struct {
 	tool       string // the first tool offered, "" if none
 	prompt     int    // estimated prompt tokens
 	history    int    // estimated tokens of all but the last message
+}
+
+// count adds one message's tokens (its text and a few for its framing) to
+// the prompt, and to the history unless it is the last message: a resent
+// history counts as cached.
+func (t *turn) count(text string, last bool) {
+	n := 4 + tokens(text)
+	t.prompt += n
+	if !last {
+		t.history += n
+	}
 }
 
 // reply is the fake model's answer, before any wire format.
@@ -78,6 +90,20 @@ func (r *reply) padTo(extra int) {
 		s = s[:len(s)-1]
 	}
 	r.pieces = append(r.pieces, s)
+}
+
+// writePadded writes the JSON answer build makes from r; when X-Fake-Size
+// asks for more than that, it pads r's text (padTo) and builds the answer
+// again. copies is how many times the text stands in the answer (one per
+// choice); 0 leaves it as built, for an answer whose size a tool call
+// decides.
+func writePadded(ex *exchange, r *reply, copies int, build func() []byte) {
+	body := build()
+	if copies > 0 && ex.k.size > len(body) {
+		r.padTo((ex.k.size - len(body)) / copies)
+		body = build()
+	}
+	writeJSON(ex, http.StatusOK, body)
 }
 
 // deltas yields the reply's pieces and then, under X-Fake-Size, padding pieces

@@ -2,7 +2,6 @@ package fakeupstream
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 )
 
@@ -100,17 +99,13 @@ func responsesTurn(req *responsesRequest) turn {
 	var s string
 	if json.Unmarshal(req.Input, &s) == nil {
 		t.lastUser = s
-		t.prompt += 4 + tokens(s)
+		t.count(s, true)
 	} else {
 		var items []responsesInput
 		_ = json.Unmarshal(req.Input, &items)
 		for i, it := range items {
 			text := contentText(it.Content) + contentText(it.Output)
-			n := 4 + tokens(text)
-			t.prompt += n
-			if i < len(items)-1 {
-				t.history += n
-			}
+			t.count(text, i == len(items)-1)
 			if it.Role == "user" {
 				t.lastUser = text
 			}
@@ -173,12 +168,11 @@ func serveResponses(ex *exchange) error {
 			}
 			return marshal(resp)
 		}
-		body := build()
-		if ex.k.size > len(body) && r.tool == "" {
-			r.padTo(ex.k.size - len(body))
-			body = build()
+		copies := 1
+		if r.tool != "" {
+			copies = 0
 		}
-		writeJSON(ex, http.StatusOK, body)
+		writePadded(ex, &r, copies, build)
 		return nil
 	}
 

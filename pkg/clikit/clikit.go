@@ -27,6 +27,25 @@ const (
 // kongUsageError is the status kong exits with on a usage error.
 const kongUsageError = 80
 
+// CheckInputs checks, before any is read, that every input file given is
+// there and not a directory (- is stdin), so a tool fails with a usage error
+// (status 2) rather than half-way through. Kong's type:"existingfile" would
+// make each path absolute, and warnings should name a file as the user
+// gave it.
+func CheckInputs(files []string) error {
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		if info, err := os.Stat(f); err != nil {
+			return err
+		} else if info.IsDir() {
+			return fmt.Errorf("%s: is a directory", f)
+		}
+	}
+	return nil
+}
+
 // Common is embedded in every tool's flags.
 type Common struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`

@@ -2,6 +2,8 @@ package clikit
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -208,4 +210,35 @@ func TestOptions(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
 		}
 	})
+}
+
+func TestCheckInputs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "r.jsonl")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		files   []string
+		wantErr string // "" for none
+	}{
+		{name: "none", files: nil},
+		{name: "stdin", files: []string{"-"}},
+		{name: "file and stdin", files: []string{file, "-"}},
+		{name: "missing", files: []string{file, filepath.Join(dir, "gone.jsonl")}, wantErr: "gone.jsonl"},
+		{name: "directory", files: []string{dir}, wantErr: dir + ": is a directory"},
+		{name: "first bad named", files: []string{dir, filepath.Join(dir, "gone.jsonl")}, wantErr: "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckInputs(tt.files)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("error %v, want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error %v, want one with %q", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -221,27 +221,10 @@ func TestMeterAllocs(t *testing.T) {
 // BenchmarkMeterStream measures Meter on the records BenchmarkParseStream
 // parses, in bytes of record per second.
 func BenchmarkMeterStream(b *testing.B) {
-	for _, bc := range []struct{ name, path, req string }{
-		{"chat", "/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Hi"}]}`},
-		{"responses", "/v1/responses", `{"model":"gpt-4o","stream":true,"input":"Hi"}`},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			rec := tapFake(b, "POST", bc.path, bc.req, "X-Fake-Size", "1000000").record()
-			line := rec.AppendJSON(nil)
-			var p fastjson.Parser
-			m := provider.NewMeter()
-			b.SetBytes(int64(len(line)))
-			b.ReportAllocs()
-			for b.Loop() {
-				v, err := p.ParseBytes(line)
-				if err != nil {
-					b.Fatal(err)
-				}
-				view, _ := record.NewView(v)
-				if mt := m.Measure(view); len(mt.Events) == 0 {
-					b.Fatal("no events")
-				}
-			}
-		})
-	}
+	m := provider.NewMeter()
+	benchStreamViews(b, func(b *testing.B, view record.View) {
+		if mt := m.Measure(view); len(mt.Events) == 0 {
+			b.Fatal("no events")
+		}
+	})
 }

@@ -9,10 +9,10 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/llmtap/llmtap/internal/cputime"
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
@@ -57,13 +57,6 @@ func bareProxy(upstream string) http.Handler {
 		},
 		FlushInterval: -1,
 	})
-}
-
-// cpuTime is the CPU this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkProxy runs the same exchanges through a bare
@@ -118,7 +111,7 @@ func benchExchanges(b *testing.B, h http.Handler) {
 	body := `{"model":"bench","stream":true,"messages":[{"role":"user","content":"hello"}]}`
 	b.ReportAllocs()
 	b.SetParallelism(8) // 16 connections on 2 cores
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 32<<10)
@@ -137,7 +130,7 @@ func benchExchanges(b *testing.B, h http.Handler) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(cputime.Self()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 }
 
 // fullDuplex gives the bare proxy the same net/http setting the Tap uses

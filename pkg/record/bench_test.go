@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/cputime"
 )
 
 // benchRecords are typical records: a small JSON chat, a streamed answer,
@@ -34,11 +36,11 @@ func BenchmarkAppendJSON(b *testing.B) {
 			buf := r.AppendJSON(nil)
 			b.SetBytes(int64(len(buf)))
 			b.ReportAllocs()
-			start := cpuTime()
+			start := cputime.Self()
 			for b.Loop() {
 				buf = r.AppendJSON(buf[:0])
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }
@@ -64,11 +66,11 @@ func BenchmarkAppendBodyValue(b *testing.B) {
 			b.SetBytes(int64(len(tc.data)))
 			b.ReportAllocs()
 			buf := make([]byte, 0, 2*len(tc.data))
-			start := cpuTime()
+			start := cputime.Self()
 			for b.Loop() {
 				buf, _ = appendBodyValue(buf[:0], tc.data, false)
 			}
-			reportCPU(b, start)
+			cputime.Report(b, start)
 		})
 	}
 }

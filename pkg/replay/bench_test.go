@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmtap/llmtap/internal/cputime"
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
 )
@@ -55,14 +56,14 @@ func BenchmarkSend(b *testing.B) {
 	}
 	b.SetParallelism(16)
 	b.ReportAllocs()
-	start := cpuTime()
+	start := cputime.Self()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			s.Send(context.Background(), &benchReq, Plan{Scheduled: time.Now()})
 		}
 	})
 	s.Wait()
-	reportCPU(b, start)
+	cputime.Report(b, start)
 }
 
 // BenchmarkClient is the same request with a bare http.Client.
@@ -71,8 +72,8 @@ func BenchmarkClient(b *testing.B) {
 	c := &http.Client{Transport: proxy.NewTransport(10 * time.Second)}
 	b.SetParallelism(16)
 	b.ReportAllocs()
-	start := cpuTime()
-	defer reportCPU(b, start)
+	start := cputime.Self()
+	defer cputime.Report(b, start)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req, _ := http.NewRequest("POST", up.URL+"/v1/chat/completions", strings.NewReader(string(benchReq.Body)))

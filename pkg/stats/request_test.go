@@ -366,14 +366,7 @@ func TestEventTimesSweep(t *testing.T) {
 // TestExtractAllocs: in steady state a record costs a few allocations (its
 // id, path and the like), not one per event.
 func TestExtractAllocs(t *testing.T) {
-	frames := []string{chunk(`{"role":"assistant","content":""}`)}
-	var ticks []tk
-	for i := range 300 {
-		frames = append(frames, chunk(`{"content":"tok"}`))
-		ticks = append(ticks, tk{i + 1, 0, float64(100 + i)})
-	}
-	frames = append(frames, usageTail, "data: [DONE]")
-	line := fx{path: chatPath, req: chatReq, frames: frames, ticks: ticks}.record().AppendJSON(nil)
+	line := streamedChat(300, "tok")
 	x, r := NewExtractor(), &Request{}
 	var p fastjson.Parser
 	run := func() { extract(t, x, &p, line, r) }
@@ -388,17 +381,24 @@ func TestExtractAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkExtract measures Extract on a streamed record of 2,000 events,
-// in bytes of record per second.
-func BenchmarkExtract(b *testing.B) {
+// streamedChat is the JSON line of a streamed chat record: a role chunk,
+// then n text chunks of text each, one 1 ms after the other from 100 ms,
+// then usage.
+func streamedChat(n int, text string) []byte {
 	frames := []string{chunk(`{"role":"assistant","content":""}`)}
 	var ticks []tk
-	for i := range 2000 {
-		frames = append(frames, chunk(`{"content":"token"}`))
+	for i := range n {
+		frames = append(frames, chunk(`{"content":"`+text+`"}`))
 		ticks = append(ticks, tk{i + 1, 0, float64(100 + i)})
 	}
 	frames = append(frames, usageTail, "data: [DONE]")
-	line := fx{path: chatPath, req: chatReq, frames: frames, ticks: ticks}.record().AppendJSON(nil)
+	return fx{path: chatPath, req: chatReq, frames: frames, ticks: ticks}.record().AppendJSON(nil)
+}
+
+// BenchmarkExtract measures Extract on a streamed record of 2,000 events,
+// in bytes of record per second.
+func BenchmarkExtract(b *testing.B) {
+	line := streamedChat(2000, "token")
 	x, r := NewExtractor(), &Request{}
 	var p fastjson.Parser
 	b.SetBytes(int64(len(line)))

@@ -203,17 +203,8 @@ func groupPIDs(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) > 2 && f[2] == strconv.Itoa(pgid) {
+		// state ppid pgrp ...
+		if f := statFields(e.Name()); len(f) > 2 && f[2] == strconv.Itoa(pgid) {
 			pids = append(pids, pid)
 		}
 	}
@@ -259,22 +250,28 @@ func (p *proc) memory() (rss, hwm int64) {
 // Linux fixes at 100 for user space).
 const clockTick = 10 * time.Millisecond
 
+// statFields is the fields of /proc/PID/stat after "pid (comm)", state
+// first; comm may hold spaces and parens. It is nil for a process gone.
+func statFields(pid string) []string {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
 // cpu sums the CPU time (user and system) the group's processes have used,
 // with that of their children already reaped (nginx's workers are group
 // members and counted directly).
 func (p *proc) cpu() time.Duration {
 	var ticks int64
 	for _, pid := range p.pids() {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
 		// After "pid (comm)": state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-		f := strings.Fields(string(b[i+1:]))
+		f := statFields(strconv.Itoa(pid))
 		if len(f) < 15 {
 			continue
 		}

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 // model is one simulated model: its typical first-token delay and gap
@@ -62,12 +62,8 @@ func main() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	for _, tool := range []string{"llmtap", "llmstat"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, tool), "./cmd/"+tool)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			log.Fatalf("build %s: %v", tool, err)
-		}
+	if err := testbin.Build(dir, "llmtap", "llmstat"); err != nil {
+		log.Fatal(err)
 	}
 
 	// The first-token delay is the upstream's pause before it answers;
@@ -94,14 +90,11 @@ func main() {
 	if err := tap.Start(); err != nil {
 		log.Fatal(err)
 	}
-	lines := bufio.NewReader(tapErr)
-	first, _ := lines.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(first), "llmtap: listening on ")
-	if !ok {
+	url, err := testbin.ListenURL(tapErr, io.Discard)
+	if err != nil {
 		_ = tap.Process.Kill()
-		log.Fatalf("llmtap did not start: %q", first)
+		log.Fatal(err)
 	}
-	go func() { _, _ = io.Copy(io.Discard, lines) }()
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	type job struct {

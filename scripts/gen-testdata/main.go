@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/llmtap/llmtap/internal/fakeupstream"
+	"github.com/llmtap/llmtap/internal/testbin"
 )
 
 func main() {
@@ -61,10 +62,8 @@ func main() {
 		}
 		defer os.RemoveAll(dir)
 		bin = filepath.Join(dir, "llmtap")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/llmtap")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			log.Fatalf("build llmtap: %v", err)
+		if err := testbin.Build(dir, "llmtap"); err != nil {
+			log.Fatal(err)
 		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {

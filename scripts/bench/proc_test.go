@@ -1,0 +1,26 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// TestStatFields reads this process's own /proc entry: its process group
+// is the third field after "pid (comm)".
+func TestStatFields(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	f := statFields(strconv.Itoa(os.Getpid()))
+	if len(f) < 15 {
+		t.Fatalf("%d fields, want at least 15: %q", len(f), f)
+	}
+	if want := strconv.Itoa(syscall.Getpgrp()); f[2] != want {
+		t.Errorf("process group field %q, want %s", f[2], want)
+	}
+	if f := statFields("0"); f != nil {
+		t.Errorf("fields of pid 0, which has no /proc entry: %q, want none", f)
+	}
+}
