@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -170,6 +171,13 @@ func TestRunClosedLoopDuration(t *testing.T) {
 }
 
 func TestRunCapRecordsQueue(t *testing.T) {
+	// In a synctest bubble, synctest.Wait is the sync point: every other
+	// goroutine of the runner is blocked, so the dispatcher is waiting for
+	// the one slot (b had to queue) before a's send ends.
+	synctest.Test(t, testRunCapRecordsQueue)
+}
+
+func testRunCapRecordsQueue(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	started := make(chan logged, 10)
 	release := make(chan struct{})
@@ -186,8 +194,8 @@ func TestRunCapRecordsQueue(t *testing.T) {
 	done := make(chan int)
 	go func() { done <- r.Run(context.Background()) }()
 	a := <-started
-	// b was due at 100 ms, c at 200 ms; the dispatcher may or may not
-	// have slept until b's time yet: either way, the time is now 350 ms.
+	synctest.Wait() // the dispatcher waits for a's slot, b in hand
+	// b was due at 100 ms, c at 200 ms; the time is now 350 ms.
 	_ = clock.SleepUntil(context.Background(), t0.Add(350*time.Millisecond))
 	release <- struct{}{}
 	b := <-started
