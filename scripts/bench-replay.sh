@@ -1,5 +1,5 @@
 #!/bin/sh
-# Measure llmreplay against its bars (DESIGN.md "Quality bars"): open-loop
+# Measure llmreplay against its bars: open-loop
 # accuracy at --rate 1000, peak rate at --concurrency 32 against vegeta, and
 # RSS with 1,000 slow streams in flight. About a minute on 2 cores.
 # Usage: scripts/bench-replay.sh [--rate-duration 10s] [--only rate,peak,streams] ...
