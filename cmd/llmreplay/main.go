@@ -252,7 +252,7 @@ func (c *cli) run(stdin io.Reader, stdout, stderr io.Writer, sigs <-chan os.Sign
 		return max(status, c.dryRun(stdout, logger, sched, in))
 	}
 
-	w, err := jsonl.NewWriter(c.openOutput(stdout), jsonl.Options{Release: proxy.Release})
+	w, err := jsonl.NewWriter(clikit.OpenOutput(c.Output, stdout), jsonl.Options{Release: proxy.Release})
 	if err != nil {
 		logger.Printf("%v", err)
 		return clikit.ExitFailure
@@ -383,25 +383,6 @@ func summary(cn replay.Counts, sent int, elapsed time.Duration, in *inputs) stri
 	}
 	return s
 }
-
-// openOutput opens --output for the writer: appended to, or stdout.
-func (c *cli) openOutput(stdout io.Writer) func() (io.WriteCloser, error) {
-	if c.Output == "-" || c.Output == "" {
-		return func() (io.WriteCloser, error) { return nopCloser{stdout}, nil }
-	}
-	return func() (io.WriteCloser, error) {
-		f, err := os.OpenFile(c.Output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open output: %w", err)
-		}
-		return f, nil
-	}
-}
-
-// nopCloser keeps stdout open at exit.
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // progressInterval is how often the progress line is redrawn (at most 10
 // times a second).

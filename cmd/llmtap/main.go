@@ -294,27 +294,9 @@ func (c *cli) output(stdout io.Writer) (string, func() (io.WriteCloser, error), 
 		}
 		path = abs
 	}
+	name := path
 	if path == "-" || path == "" {
-		return "stdout", func() (io.WriteCloser, error) { return nopCloser{stdout}, nil }, nil
+		name = "stdout"
 	}
-	return path, func() (io.WriteCloser, error) {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open output: %w", err)
-		}
-		return f, nil
-	}, nil
-}
-
-// nopCloser keeps stdout open across SIGHUP and at exit, but still lets the
-// writer sync it when it is a file.
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
-
-func (n nopCloser) Sync() error {
-	if s, ok := n.Writer.(interface{ Sync() error }); ok {
-		return s.Sync()
-	}
-	return nil
+	return name, clikit.OpenOutput(path, stdout), nil
 }

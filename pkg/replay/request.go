@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,7 +229,7 @@ func (rd *Reader) header(v record.View) http.Header {
 	}
 	hs.Visit(func(k []byte, val *fastjson.Value) {
 		name := strings.ToLower(string(k))
-		if notSent[name] || contains(connection, name) || rd.overridden(name) {
+		if notSent[name] || slices.Contains(connection, name) || rd.overridden(name) {
 			return
 		}
 		value := string(val.GetStringBytes())
@@ -251,15 +252,6 @@ func (rd *Reader) addHeaders(h http.Header) http.Header {
 func (rd *Reader) overridden(name string) bool {
 	for _, x := range rd.Headers {
 		if strings.EqualFold(x.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

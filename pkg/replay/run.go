@@ -139,7 +139,9 @@ func (r *Runner) Run(stop context.Context) int {
 		if closed {
 			plan.Scheduled = clock.Now()
 			if r.Duration > 0 && plan.Scheduled.Sub(t0) >= r.Duration {
-				<-slots
+				if slots != nil {
+					<-slots
+				}
 				return sent
 			}
 		}

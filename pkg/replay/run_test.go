@@ -170,6 +170,31 @@ func TestRunClosedLoopDuration(t *testing.T) {
 	r.Wait()
 }
 
+// steppingClock is a fakeClock whose every reading is a second later than
+// the one before.
+type steppingClock struct{ fakeClock }
+
+func (c *steppingClock) Now() time.Time {
+	c.Advance(time.Second)
+	return c.fakeClock.Now()
+}
+
+func TestRunClosedLoopDurationUncapped(t *testing.T) {
+	// A closed loop without a concurrency cap has no slots to give back
+	// when its duration is over: Run must still return.
+	r := &Runner{
+		Clock:    &steppingClock{fakeClock{now: t0}},
+		Schedule: NewSchedule(Pace{Closed: true}, at(0, 0)),
+		Requests: reqs("a", "b"),
+		Duration: time.Second,
+		Send:     func(context.Context, *Request, Plan) {},
+	}
+	if n := r.Run(context.Background()); n != 0 {
+		t.Errorf("Run = %d, want 0 (the first send is already past the duration)", n)
+	}
+	r.Wait()
+}
+
 func TestRunCapRecordsQueue(t *testing.T) {
 	// In a synctest bubble, synctest.Wait is the sync point: every other
 	// goroutine of the runner is blocked, so the dispatcher is waiting for

@@ -95,10 +95,17 @@ func (s *Schedule) original(starts []time.Time) {
 	if len(starts) == 0 {
 		return
 	}
-	first := starts[s.order[0]]
+	// The earliest start there is: records without one sort first.
+	var first time.Time
+	for _, i := range s.order {
+		if !starts[i].IsZero() {
+			first = starts[i]
+			break
+		}
+	}
 	var span time.Duration
 	for i, t := range starts {
-		if t.IsZero() || first.IsZero() {
+		if t.IsZero() {
 			continue // a record without a start goes with the first
 		}
 		s.offset[i] = time.Duration(float64(t.Sub(first)) / s.pace.Speed)

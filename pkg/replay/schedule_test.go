@@ -60,6 +60,10 @@ func TestScheduleOriginal(t *testing.T) {
 		{"closed loop", Pace{Closed: true, Count: 3, Loop: true}, at(0, 9),
 			[]Item{{0, 0}, {1, 0}, {0, 0}}},
 		{"empty", Pace{}, nil, nil},
+		// A record without a start goes at once; the others keep their
+		// pacing from the earliest start there is.
+		{"a record without a start", Pace{}, append([]time.Time{{}}, at(10, 12)...),
+			[]Item{{0, 0}, {1, 0}, {2, sec(2)}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewSchedule(tt.pace, tt.starts)
