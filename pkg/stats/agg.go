@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func (k Key) Value(r *Request) string {
 		}
 		return strconv.Itoa(r.Status)
 	case ByUpstream:
-		return hostOf(r.Upstream)
+		return r.Upstream
 	case ByClient:
 		return r.Client
 	case ByError:
@@ -76,19 +75,6 @@ func (k Key) Value(r *Request) string {
 		return r.API
 	}
 	return ""
-}
-
-// hostOf returns the host of an upstream URL, or s itself when it is
-// already a bare host.
-func hostOf(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Host
 }
 
 // Options configures an Aggregator.
