@@ -101,6 +101,7 @@ func TestRun(t *testing.T) {
 			stdout: []string{`{"path":"/v1/chat/completions","metric":"max_e2el_ms","baseline":109,"now":110,"change":1,"change_pct":0.917431}`}},
 		{name: "baseline metric nowhere", args: []string{"--baseline", base, "--fail-on", "p99_lag_ms>+10%", same}, code: 1, stderr: []string{"could not be checked"}},
 		{name: "baseline other group", args: []string{"--baseline", base, "--by", "status", mixed}, code: 1, stderr: []string{"status_code=500: not in the baseline"}},
+		{name: "baseline only group", args: []string{"--baseline", mixed, "--by", "status", base}, code: 1, stderr: []string{"status_code=500: only in the baseline"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

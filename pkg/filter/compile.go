@@ -203,8 +203,8 @@ func compileTimes(m *Matcher, s *Spec) error {
 		}
 		since := t.since
 		m.add(func(l *line) bool {
-			start, err := time.Parse(time.RFC3339Nano, b2s(l.v.GetStringBytes("start")))
-			if err != nil {
+			start := l.view.Start() // zero when not a time
+			if start.IsZero() {
 				return false
 			}
 			for _, b := range bounds {

@@ -96,11 +96,13 @@ func (r *runner) compare(base, now []stats.Result) bool {
 	matched := 0
 	for i := range now {
 		res := &now[i]
-		b, ok := byLabel[res.Label()]
+		label := res.Label()
+		b, ok := byLabel[label]
 		if !ok {
-			fmt.Fprintf(r.stderr, "llmstat: %s: not in the baseline; not compared\n", res.Label())
+			fmt.Fprintf(r.stderr, "llmstat: %s: not in the baseline; not compared\n", label)
 			continue
 		}
+		delete(byLabel, label) // what is left is only in the baseline
 		matched++
 		rows := pair(b, res)
 		switch r.opts.Format {
@@ -118,7 +120,7 @@ func (r *runner) compare(base, now []stats.Result) bool {
 					cell(c.now-c.base, c.hasBase && c.hasNow), cell(relChange(c.base, c.now), c.hasBase && c.hasNow)))
 			}
 		default:
-			writeComparisonText(r.out, res.Label(), rows)
+			writeComparisonText(r.out, label, rows)
 		}
 		for j, t := range r.opts.FailOn {
 			bv, okb := b.Get(t.Metric)
@@ -130,7 +132,7 @@ func (r *runner) compare(base, now []stats.Result) bool {
 			if t.breached(bv, nv) {
 				breach = true
 				fmt.Fprintf(r.stderr, "llmstat: %s: %s breached: baseline %s, now %s (%s, %s%%)\n",
-					res.Label(), t.Text, num(bv), num(nv), signed(nv-bv), signed(relChange(bv, nv)))
+					label, t.Text, num(bv), num(nv), signed(nv-bv), signed(relChange(bv, nv)))
 			}
 		}
 	}
@@ -138,15 +140,8 @@ func (r *runner) compare(base, now []stats.Result) bool {
 		cw.Flush()
 	}
 	for i := range base {
-		found := false
-		for j := range now {
-			if now[j].Label() == base[i].Label() {
-				found = true
-				break
-			}
-		}
-		if !found {
-			fmt.Fprintf(r.stderr, "llmstat: %s: only in the baseline; not compared\n", base[i].Label())
+		if label := base[i].Label(); byLabel[label] != nil {
+			fmt.Fprintf(r.stderr, "llmstat: %s: only in the baseline; not compared\n", label)
 		}
 	}
 	for j, t := range r.opts.FailOn {

@@ -63,22 +63,13 @@ func (r *reservoir[T]) add(v T, rng *rand.Rand) {
 }
 
 func (p *plotState) label(q *stats.Request) string {
-	by := p.opts.Stats.By
-	if len(by) == 0 || (len(by) == 1 && by[0] == stats.ByNone) {
-		return "all"
-	}
-	var parts []string
-	for _, k := range by {
-		if k == stats.ByNone {
-			continue
+	var vals []string
+	for _, k := range p.opts.Stats.By {
+		if k != stats.ByNone {
+			vals = append(vals, k.Value(q))
 		}
-		v := k.Value(q)
-		if v == "" {
-			v = "(none)"
-		}
-		parts = append(parts, v)
 	}
-	return strings.Join(parts, " ")
+	return groupLabel(vals)
 }
 
 func (p *plotState) add(q *stats.Request) {
@@ -235,18 +226,26 @@ func (p *plotState) save(path string) error {
 }
 
 func resultLabel(res *stats.Result) string {
-	if len(res.Keys) == 0 {
+	var vals []string
+	for _, k := range res.Keys {
+		vals = append(vals, k.Value)
+	}
+	return groupLabel(vals)
+}
+
+// groupLabel is a group's name in the legend: its key values, "(none)"
+// for an empty one, or "all" without keys. label and resultLabel must
+// agree, since a request's dots and its group's lines share a series.
+func groupLabel(vals []string) string {
+	if len(vals) == 0 {
 		return "all"
 	}
-	var parts []string
-	for _, k := range res.Keys {
-		v := k.Value
+	for i, v := range vals {
 		if v == "" {
-			v = "(none)"
+			vals[i] = "(none)"
 		}
-		parts = append(parts, v)
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(vals, " ")
 }
 
 // palette has a distinct colour for each of maxPlotGroups groups

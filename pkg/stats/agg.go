@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func (k Key) Value(r *Request) string {
 		}
 		return strconv.Itoa(r.Status)
 	case ByUpstream:
-		return hostOf(r.Upstream)
+		return r.Upstream
 	case ByClient:
 		return r.Client
 	case ByError:
@@ -76,19 +75,6 @@ func (k Key) Value(r *Request) string {
 		return r.API
 	}
 	return ""
-}
-
-// hostOf returns the host of an upstream URL, or s itself when it is
-// already a bare host.
-func hostOf(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Host
 }
 
 // Options configures an Aggregator.
@@ -185,8 +171,6 @@ type group struct {
 	status    map[string]int64
 	metrics   [nMetrics]*Summary
 	hz        horizon
-	lastStart int64
-	lastEnd   int64
 	conc      concurrency
 	tokens    buckets
 }
@@ -218,10 +202,10 @@ func (a *Aggregator) Add(r *Request) {
 			a.nextClose = min(a.nextClose, window.Add(a.opts.Interval).UnixNano())
 		}
 	}
-	g.add(r, a.opts.Goodput)
+	start, end := g.add(r, a.opts.Goodput)
 	a.n++
 	if a.opts.Interval > 0 {
-		a.hz.see(g.lastSeen())
+		a.hz.see(start, end)
 		if a.hz.watermark() >= a.nextClose {
 			a.closeWindows()
 		}
@@ -257,17 +241,15 @@ func (a *Aggregator) TakeClosed() []Result {
 	return c
 }
 
-// lastSeen returns the start and end of the request added last.
-func (g *group) lastSeen() (start, end int64) { return g.lastStart, g.lastEnd }
-
-func (g *group) add(r *Request, goal Goodput) {
-	start := r.Start.UnixNano()
+// add adds r to g and returns the span it counted r over, in ns since the
+// Unix epoch.
+func (g *group) add(r *Request, goal Goodput) (start, end int64) {
+	start = r.Start.UnixNano()
 	e2el := r.E2EL
 	if math.IsNaN(e2el) || e2el < 0 {
 		e2el = 0
 	}
-	end := start + int64(e2el*float64(time.Millisecond))
-	g.lastStart, g.lastEnd = start, end
+	end = start + int64(e2el*float64(time.Millisecond))
 	g.first, g.last = min(g.first, start), max(g.last, end)
 	g.sumE2EL += e2el
 	g.hz.see(start, end)
@@ -282,7 +264,7 @@ func (g *group) add(r *Request, goal Goodput) {
 	}
 	if r.Failed {
 		g.failed++
-		return
+		return start, end
 	}
 	g.completed++
 	g.metrics[MetricTTFT].Add(r.TTFT)
@@ -309,6 +291,7 @@ func (g *group) add(r *Request, goal Goodput) {
 	if goal.Met(r) {
 		g.good++
 	}
+	return start, end
 }
 
 // addTokens spreads r's output tokens over its output events (the first at

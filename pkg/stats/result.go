@@ -220,11 +220,7 @@ func FromSchedule(r *Request) {
 // metric (mean_ttft_ms, p99.9_itl_ms, …). llmstat --fail-on checks its
 // metric names with it.
 func KnownField(name string) bool {
-	switch name {
-	case "completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
-		"cached_input_tokens", "request_throughput", "output_throughput", "total_token_throughput",
-		"peak_output_throughput", "mean_concurrency", "peak_concurrency", "error_rate",
-		"goodput", "goodput_share", "tokens_estimated":
+	if slices.Contains(fixedFields, name) {
 		return true
 	}
 	if rest, ok := strings.CutPrefix(name, "errors."); ok {
@@ -249,6 +245,15 @@ func KnownField(name string) bool {
 	return strings.HasPrefix(stat, "p") && err == nil && p >= 0 && p <= 100
 }
 
+// fixedFields are the fields every Result can have, whatever the records
+// hold, in output order; the goodput fields only with goodput targets.
+var fixedFields = []string{"completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
+	"cached_input_tokens", "request_throughput", "output_throughput", "total_token_throughput",
+	"peak_output_throughput", "mean_concurrency", "peak_concurrency", "error_rate",
+	"goodput", "goodput_share", "tokens_estimated"}
+
+func isGoodputField(name string) bool { return name == "goodput" || name == "goodput_share" }
+
 // statusClasses are the status classes a Result counts, in output order.
 var statusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "none"}
 
@@ -258,13 +263,12 @@ var statusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "none"}
 // Keys and window_start are not included. A Result may also hold error
 // kinds this version does not know; they are not in the list.
 func (a *Aggregator) Columns() []string {
-	cols := []string{"completed", "failed", "duration_s", "total_input_tokens", "total_output_tokens",
-		"cached_input_tokens", "request_throughput", "output_throughput", "total_token_throughput",
-		"peak_output_throughput", "mean_concurrency", "peak_concurrency", "error_rate"}
-	if len(a.opts.Goodput) > 0 {
-		cols = append(cols, "goodput", "goodput_share")
+	var cols []string
+	for _, f := range fixedFields {
+		if len(a.opts.Goodput) > 0 || !isGoodputField(f) {
+			cols = append(cols, f)
+		}
 	}
-	cols = append(cols, "tokens_estimated")
 	// Sorted, as a Result's errors are.
 	var kinds []string
 	for _, k := range record.ErrorKinds() {
