@@ -87,8 +87,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		}
 	}
 	// Views of the parsed record, not copies: nothing here keeps them.
-	rv := v.Value()
-	mt.API = Detect(record.UnsafeString(rv.GetStringBytes("method")), record.UnsafeString(rv.GetStringBytes("path")), req)
+	mt.API = Detect(record.UnsafeString(v.MethodBytes()), record.UnsafeString(v.PathBytes()), req)
 	model := RequestModel(v)
 	if model == nil && mt.API != Gemini {
 		model = strBytes(req, "model") // a request body recorded as text
@@ -105,7 +104,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			*mt = Metrics{API: mt.API, Model: mt.Model, Stream: mt.Stream, Events: mt.Events[:0]}
 		}
 	}()
-	ct := record.UnsafeString(rv.GetStringBytes("response", "headers", "content-type"))
+	ct := record.UnsafeString(v.HeaderBytes("response", "content-type"))
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))

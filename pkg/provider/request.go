@@ -12,7 +12,7 @@ import (
 // parsed record (copy it to keep it) and does not allocate. nil when the
 // request names none; Parse may still find one in the response.
 func RequestModel(v record.View) []byte {
-	path := v.Value().GetStringBytes("path")
+	path := v.PathBytes()
 	if isGeminiPath(path) {
 		return geminiPathModel(path)
 	}

@@ -119,8 +119,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.ID = v.ID()
 	r.Start = v.Start()
 	// The parsed record's own bytes: keep copies only what is new.
-	rv := v.Value()
-	r.Path = x.intern(record.UnsafeString(rv.GetStringBytes("path")))
+	r.Path = x.intern(record.UnsafeString(v.PathBytes()))
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	hasResponse := v.HasResponse()
@@ -135,8 +134,8 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 			r.Queued = rp.QueuedMS
 		}
 	}
-	r.Upstream = x.intern(urlHost(record.UnsafeString(rv.GetStringBytes("upstream_url"))))
-	r.Client = x.intern(addrHost(record.UnsafeString(rv.GetStringBytes("client"))))
+	r.Upstream = x.intern(urlHost(record.UnsafeString(v.UpstreamURLBytes())))
+	r.Client = x.intern(addrHost(record.UnsafeString(v.ClientBytes())))
 
 	m := x.meter.Measure(v)
 	r.API, r.Model, r.Streamed = string(m.API), m.Model, m.Stream
