@@ -347,6 +347,19 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// listenBase waits for the first line run writes on errb, "llmtap:
+// listening on URL", and returns the URL ("" when the line says otherwise).
+func listenBase(t *testing.T, errb *syncbuf.Buffer) string {
+	t.Helper()
+	var base string
+	waitFor(t, 5*time.Second, "the listening line", func() bool {
+		line, _, ok := strings.Cut(errb.String(), "\n")
+		base, _ = strings.CutPrefix(line, "llmtap: listening on ")
+		return ok
+	})
+	return base
+}
+
 // TestRun serves in-process (under the race detector when the tests are)
 // with records on stdout: a request, SIGHUP (stdout is kept open), another
 // request, SIGTERM, exit 0 with both records and nothing else on stdout.
@@ -359,12 +372,7 @@ func TestRun(t *testing.T) {
 	sigs := make(chan os.Signal, 4)
 	done := make(chan int, 1)
 	go func() { done <- c.run(&out, &errb, sigs) }()
-	var base string
-	waitFor(t, 5*time.Second, "the listening line", func() bool {
-		line, _, ok := strings.Cut(errb.String(), "\n")
-		base, _ = strings.CutPrefix(line, "llmtap: listening on ")
-		return ok
-	})
+	base := listenBase(t, &errb)
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
 		t.Fatalf("first stderr line: %q", errb.String())
 	}
@@ -427,12 +435,7 @@ func TestRunOutputFails(t *testing.T) {
 	var errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- c.run(failingWriter{}, &errb, make(chan os.Signal)) }()
-	var base string
-	waitFor(t, 5*time.Second, "the listening line", func() bool {
-		line, _, ok := strings.Cut(errb.String(), "\n")
-		base, _ = strings.CutPrefix(line, "llmtap: listening on ")
-		return ok
-	})
+	base := listenBase(t, &errb)
 	if res, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/v1/models"); err == nil {
 		res.Body.Close()
 	}

@@ -126,12 +126,7 @@ func TestRunLogDirSIGHUP(t *testing.T) {
 	sigs := make(chan os.Signal, 4)
 	done := make(chan int, 1)
 	go func() { done <- c.run(io.Discard, &errb, sigs) }()
-	var base string
-	waitFor(t, 5*time.Second, "the listening line", func() bool {
-		line, _, ok := strings.Cut(errb.String(), "\n")
-		base, _ = strings.CutPrefix(line, "llmtap: listening on ")
-		return ok
-	})
+	base := listenBase(t, &errb)
 	post := func(question string) {
 		t.Helper()
 		body := `{"model":"m","messages":[{"role":"user","content":"` + question + `"}]}`

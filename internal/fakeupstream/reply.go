@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/llmtap/llmtap/pkg/humanize"
 )
 
 // greeting is in every answer, so that stream chunk boundaries can fall inside
@@ -190,11 +192,7 @@ func isWordRune(c rune) bool { return unicode.IsLetter(c) || unicode.IsDigit(c) 
 
 // snip shortens s to at most n runes on one line, marking a cut with "…".
 func snip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
+	return humanize.Shorten(strings.Join(strings.Fields(s), " "), n)
 }
 
 // tokens estimates the token count of s, about four bytes a token, as a real
