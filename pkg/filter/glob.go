@@ -4,7 +4,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/llmtap/llmtap/pkg/record"
 )
 
 // glob is a shell-style pattern for --model, --path, --id, --tool and
@@ -63,7 +64,7 @@ func (g glob) match(s string) bool {
 }
 
 // matchBytes is match for a byte slice, without copying it.
-func (g glob) matchBytes(b []byte) bool { return g.match(b2s(b)) }
+func (g glob) matchBytes(b []byte) bool { return g.match(record.UnsafeString(b)) }
 
 // required returns the longest run of literal text that every match
 // contains, for the bytes pre-check; "" when there is none.
@@ -211,7 +212,3 @@ func classRune(s string) (rune, int) {
 	}
 	return utf8.DecodeRuneInString(s)
 }
-
-// b2s views b as a string without copying; the string must not outlive b
-// or be kept.
-func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

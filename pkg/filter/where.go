@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/valyala/fastjson"
 )
 
@@ -355,12 +356,12 @@ func (w *where) equal(v *fastjson.Value) bool {
 		s, _ := v.StringBytes()
 		switch w.val.kind {
 		case litNumber:
-			if f, err := strconv.ParseFloat(b2s(s), 64); err == nil && isNumber(b2s(s)) {
+			if f, err := strconv.ParseFloat(record.UnsafeString(s), 64); err == nil && isNumber(record.UnsafeString(s)) {
 				return f == w.val.num
 			}
-			return b2s(s) == w.val.text
+			return record.UnsafeString(s) == w.val.text
 		case litString:
-			return b2s(s) == w.val.text
+			return record.UnsafeString(s) == w.val.text
 		}
 	}
 	return false
@@ -376,11 +377,11 @@ func (w *where) order(v *fastjson.Value) bool {
 		return err == nil && w.val.kind == litNumber && compare(w.op, f, w.val.num)
 	case fastjson.TypeString:
 		s, _ := v.StringBytes()
-		if w.val.kind == litNumber && isNumber(b2s(s)) {
-			f, _ := strconv.ParseFloat(b2s(s), 64)
+		if w.val.kind == litNumber && isNumber(record.UnsafeString(s)) {
+			f, _ := strconv.ParseFloat(record.UnsafeString(s), 64)
 			return compare(w.op, f, w.val.num)
 		}
-		return compare(w.op, strings.Compare(b2s(s), w.val.text), 0)
+		return compare(w.op, strings.Compare(record.UnsafeString(s), w.val.text), 0)
 	}
 	return false
 }

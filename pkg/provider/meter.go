@@ -3,7 +3,6 @@ package provider
 import (
 	"bytes"
 	"strings"
-	"unsafe"
 
 	"github.com/llmtap/llmtap/pkg/record"
 	"github.com/llmtap/llmtap/pkg/sse"
@@ -88,8 +87,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 		}
 	}
 	// Views of the parsed record, not copies: nothing here keeps them.
-	rv := v.Value()
-	mt.API = Detect(b2s(rv.GetStringBytes("method")), b2s(rv.GetStringBytes("path")), req)
+	mt.API = Detect(record.UnsafeString(v.MethodBytes()), record.UnsafeString(v.PathBytes()), req)
 	model := RequestModel(v)
 	if model == nil && mt.API != Gemini {
 		model = strBytes(req, "model") // a request body recorded as text
@@ -106,7 +104,7 @@ func (m *Meter) Measure(v record.View) *Metrics {
 			*mt = Metrics{API: mt.API, Model: mt.Model, Stream: mt.Stream, Events: mt.Events[:0]}
 		}
 	}()
-	ct := b2s(rv.GetStringBytes("response", "headers", "content-type"))
+	ct := record.UnsafeString(v.HeaderBytes("response", "content-type"))
 	switch v.BodyEncoding("response") {
 	case record.EncodingJSON:
 		m.answer(v.BodyJSON("response"))
@@ -126,10 +124,6 @@ func (m *Meter) Measure(v record.View) *Metrics {
 	}
 	return mt
 }
-
-// b2s views b as a string without copying, for a use that does not keep
-// it.
-func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // setModel sets the result's model to b: the string the last record had
 // when they are equal, or one seen before (a log goes back and forth among

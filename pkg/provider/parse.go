@@ -195,7 +195,7 @@ func Detect(method, path string, body *fastjson.Value) API {
 		return OpenAIResponses
 	case strings.HasSuffix(p, "/messages") && !strings.Contains(p, "/threads/"):
 		return AnthropicMessages
-	case strings.Contains(p, ":generatecontent") || strings.Contains(p, ":streamgeneratecontent"):
+	case isGeminiPath(p):
 		return Gemini
 	case strings.HasSuffix(p, "/embeddings") || strings.Contains(p, ":embedcontent") || strings.Contains(p, ":batchembedcontents"):
 		return Embeddings

@@ -3,6 +3,7 @@ package provider
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/llmtap/llmtap/pkg/rawjson"
@@ -57,7 +58,7 @@ var inferenceSuffixes = []string{
 }
 
 // geminiInference are the Gemini methods that run a model.
-var geminiInference = []string{":generatecontent", ":streamgeneratecontent", ":embedcontent"}
+var geminiInference = slices.Concat(geminiGenerate, []string{":embedcontent"})
 
 // Inference reports whether a request asks a model for an answer (chat,
 // completions, responses, messages, embeddings, moderations, audio speech

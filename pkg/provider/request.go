@@ -12,20 +12,33 @@ import (
 // parsed record (copy it to keep it) and does not allocate. nil when the
 // request names none; Parse may still find one in the response.
 func RequestModel(v record.View) []byte {
-	path := v.Value().GetStringBytes("path")
+	path := v.PathBytes()
 	if isGeminiPath(path) {
 		return geminiPathModel(path)
 	}
 	return v.Value().GetStringBytes("request", "body", "model")
 }
 
-// isGeminiPath reports whether path is a Gemini generateContent call, as
-// Detect decides it.
-func isGeminiPath(path []byte) bool {
-	if i := bytes.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
+// geminiGenerate are the Gemini methods that generate content, lower-case:
+// a path that names one is the Gemini API.
+var geminiGenerate = []string{":generatecontent", ":streamgeneratecontent"}
+
+// isGeminiPath reports whether path is a Gemini generateContent call, in
+// any case and without allocating: Detect's test, also used on a parsed
+// record's path bytes.
+func isGeminiPath[T string | []byte](path T) bool {
+	for i := 0; i < len(path); i++ {
+		if path[i] == '?' {
+			path = path[:i]
+			break
+		}
 	}
-	return containsFold(path, ":generatecontent") || containsFold(path, ":streamgeneratecontent")
+	for _, m := range geminiGenerate {
+		if containsFold(path, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // geminiPathModel returns the model named in a request path: the last
@@ -44,7 +57,7 @@ func geminiPathModel(path []byte) []byte {
 
 // containsFold reports whether s contains lower, an ASCII lower-case
 // string, in any case, without allocating.
-func containsFold(s []byte, lower string) bool {
+func containsFold[T string | []byte](s T, lower string) bool {
 	for i := 0; i+len(lower) <= len(s); i++ {
 		j := 0
 		for ; j < len(lower); j++ {

@@ -55,7 +55,7 @@ func (r View) Streamed() bool {
 	if cl := res.GetStringBytes("headers", "content-length"); len(cl) > 0 {
 		length = parseLength(cl)
 	}
-	return Streamed(b2s(res.GetStringBytes("headers", "content-type")), length)
+	return Streamed(UnsafeString(res.GetStringBytes("headers", "content-type")), length)
 }
 
 // parseLength parses a Content-Length value; -1 when it is not a plain
@@ -74,6 +74,8 @@ func parseLength(b []byte) int64 {
 	return n
 }
 
-// b2s views b as a string without copying, for a comparison that does not
-// keep it.
-func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+// UnsafeString views b as a string without copying, for a map lookup or a
+// comparison on a hot path. The string shares b's memory: it is valid only
+// while b is neither changed nor reused (a View's bytes, until the next
+// Parse), so it must not be kept; copy it (strings.Clone) to keep it.
+func UnsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -63,19 +63,38 @@ func (r View) Version() int { return r.v.GetInt("v") }
 func (r View) ID() string { return string(r.v.GetStringBytes("id")) }
 
 // Method is the HTTP method.
-func (r View) Method() string { return string(r.v.GetStringBytes("method")) }
+func (r View) Method() string { return string(r.MethodBytes()) }
 
 // Path is the request path as the client sent it.
-func (r View) Path() string { return string(r.v.GetStringBytes("path")) }
+func (r View) Path() string { return string(r.PathBytes()) }
 
 // Query is the raw query string, secrets masked.
 func (r View) Query() string { return string(r.v.GetStringBytes("query")) }
 
 // UpstreamURL is upstream_url: where the request went, secrets masked.
-func (r View) UpstreamURL() string { return string(r.v.GetStringBytes("upstream_url")) }
+func (r View) UpstreamURL() string { return string(r.UpstreamURLBytes()) }
 
 // Client is the client's address as recorded (host:port).
-func (r View) Client() string { return string(r.v.GetStringBytes("client")) }
+func (r View) Client() string { return string(r.ClientBytes()) }
+
+// MethodBytes, PathBytes, UpstreamURLBytes, ClientBytes and HeaderBytes
+// are Method, Path, UpstreamURL, Client and Header without a copy, for a
+// hot path that compares or looks up and keeps nothing: the bytes are the
+// parsed record's own, valid (like the View) only until its parser parses
+// again; copy what you keep.
+
+// MethodBytes is Method without a copy; see the lifetime rule above.
+func (r View) MethodBytes() []byte { return r.v.GetStringBytes("method") }
+
+// PathBytes is Path without a copy; see the lifetime rule above.
+func (r View) PathBytes() []byte { return r.v.GetStringBytes("path") }
+
+// UpstreamURLBytes is UpstreamURL without a copy; see the lifetime rule
+// above.
+func (r View) UpstreamURLBytes() []byte { return r.v.GetStringBytes("upstream_url") }
+
+// ClientBytes is Client without a copy; see the lifetime rule above.
+func (r View) ClientBytes() []byte { return r.v.GetStringBytes("client") }
 
 // Start is when the request arrived; zero when absent or malformed.
 func (r View) Start() time.Time { return r.time("start") }
@@ -193,7 +212,13 @@ func (r View) ErrorMessage() string { return string(r.v.GetStringBytes("error", 
 // Header returns a recorded header of part ("request" or "response") by its
 // lower-case name.
 func (r View) Header(part, name string) string {
-	return string(r.v.GetStringBytes(part, "headers", name))
+	return string(r.HeaderBytes(part, name))
+}
+
+// HeaderBytes is Header without a copy; see MethodBytes for how long the
+// bytes last.
+func (r View) HeaderBytes(part, name string) []byte {
+	return r.v.GetStringBytes(part, "headers", name)
 }
 
 // BodyEncoding is body_encoding of part ("request" or "response"); "" when

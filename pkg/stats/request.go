@@ -10,7 +10,6 @@ import (
 	"net"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/llmtap/llmtap/pkg/provider"
 	"github.com/llmtap/llmtap/pkg/record"
@@ -120,8 +119,7 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 	r.ID = v.ID()
 	r.Start = v.Start()
 	// The parsed record's own bytes: keep copies only what is new.
-	rv := v.Value()
-	r.Path = x.intern(b2s(rv.GetStringBytes("path")))
+	r.Path = x.intern(record.UnsafeString(v.PathBytes()))
 	r.Status = v.Status()
 	r.ErrorKind = v.ErrorKind()
 	hasResponse := v.HasResponse()
@@ -136,8 +134,8 @@ func (x *Extractor) Extract(v record.View, r *Request) {
 			r.Queued = rp.QueuedMS
 		}
 	}
-	r.Upstream = x.intern(urlHost(b2s(rv.GetStringBytes("upstream_url"))))
-	r.Client = x.intern(addrHost(b2s(rv.GetStringBytes("client"))))
+	r.Upstream = x.intern(urlHost(record.UnsafeString(v.UpstreamURLBytes())))
+	r.Client = x.intern(addrHost(record.UnsafeString(v.ClientBytes())))
 
 	m := x.meter.Measure(v)
 	r.API, r.Model, r.Streamed = string(m.API), m.Model, m.Stream
@@ -198,9 +196,6 @@ func (x *Extractor) intern(s string) string {
 	x.strs[k] = k
 	return k
 }
-
-// b2s views b as a string without copying, for keep or a comparison.
-func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // urlHost is the host (and port, when given) of an absolute URL; "" when
 // u is not one.
