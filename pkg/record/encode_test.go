@@ -413,6 +413,69 @@ func TestAppendStringContentWords(t *testing.T) {
 	}
 }
 
+// TestAppendStringContentBlocks: every byte value at every place of a
+// block of 16, 32 and 64 bytes, among neighbours of every kind, and every
+// length of a string cut from the end, escapes as the byte-at-a-time
+// escaper does (with SIMD on amd64, with the word loop elsewhere and under
+// the purego tag).
+func TestAppendStringContentBlocks(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		if got, want := appendStringContent([]byte("p"), s), appendStringContentSlow([]byte("p"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
+		}
+	}
+	for _, size := range []int{16, 32, 64} {
+		for _, fill := range []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0xe2} {
+			block := bytes.Repeat([]byte{fill}, size)
+			for place := range size {
+				for c := range 256 {
+					block[place] = byte(c)
+					check(string(block))
+				}
+				block[place] = fill
+			}
+		}
+	}
+	// SSE JSON, a string of quotes, and a mix of every kind of byte, cut
+	// at every length: the tail after the last whole block goes to the
+	// word loop and then a byte at a time.
+	var mix strings.Builder
+	for c := range 256 {
+		mix.WriteByte(byte(c))
+		mix.WriteString(`"a\` + "\n")
+	}
+	for _, long := range []string{
+		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t\u00e9 é"}}]}`+"\n\n", 4),
+		strings.Repeat(`"`, 200),
+		strings.Repeat("\u2028x\xffy\x01\t", 30),
+		mix.String(),
+	} {
+		for n := range len(long) + 1 {
+			check(long[:n])
+			check(long[len(long)-n:])
+		}
+	}
+}
+
+// TestAppendStringContentRoom: a destination with every amount of room
+// around what a block needs, for strings that escape to one, two and six
+// times their size: the output grows where it must and holds the same.
+func TestAppendStringContentRoom(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("abcdefgh", 20), strings.Repeat(`"`, 160), strings.Repeat("\x01", 100),
+		strings.Repeat(`a"b\`+"\n", 40), strings.Repeat("\u2028\xff", 40),
+	} {
+		want := appendStringContentSlow([]byte("prefix"), s)
+		for room := range 80 {
+			dst := append(make([]byte, 0, 6+room), "prefix"...)
+			if got := appendStringContent(dst, s); !bytes.Equal(got, want) {
+				t.Fatalf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+			}
+		}
+	}
+}
+
 func FuzzAppendStringContent(f *testing.F) {
 	for _, s := range escapeSeeds() {
 		f.Add(s)

@@ -1,0 +1,124 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Constants of escapeBlocks, 16 bytes each: the quote, the backslash and
+// 0x20 in every byte; then, indexed by a byte's low four bits, the byte
+// itself for '\t', '\n' and '\r' and 0xff for the others (never equal to
+// a byte with that low nibble that PSHUFB looks up); then, in the same
+// places, what turns '\t', '\n', '\r' into 't', 'n', 'r' when added.
+DATA escconst<>+0x00(SB)/8, $0x2222222222222222
+DATA escconst<>+0x08(SB)/8, $0x2222222222222222
+DATA escconst<>+0x10(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x18(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x20(SB)/8, $0x2020202020202020
+DATA escconst<>+0x28(SB)/8, $0x2020202020202020
+DATA escconst<>+0x30(SB)/8, $0xffffffffffffffff
+DATA escconst<>+0x38(SB)/8, $0xffff0dffff0a09ff
+DATA escconst<>+0x40(SB)/8, $0x0000000000000000
+DATA escconst<>+0x48(SB)/8, $0x0000650000646b00
+GLOBL escconst<>(SB), RODATA|NOPTR, $80
+
+// func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
+//
+// Registers: SI, DI the input and output cursors; CX the input left, DX
+// the room left; R10 the table. X8 quotes, X9 backslashes, X10 0x20s,
+// X11 the table of '\t' '\n' '\r', X12 the table of their letters' deltas.
+TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ room+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ table+32(FP), R10
+	MOVQ DI, R11
+	MOVQ SI, R12
+	MOVOU escconst<>+0x00(SB), X8
+	MOVOU escconst<>+0x10(SB), X9
+	MOVOU escconst<>+0x20(SB), X10
+	MOVOU escconst<>+0x30(SB), X11
+	MOVOU escconst<>+0x40(SB), X12
+
+loop:
+	// A block is 16 bytes read and at most 32 written.
+	CMPQ CX, $16
+	JLT  done
+	CMPQ DX, $32
+	JLT  done
+	MOVOU   (SI), X0
+	MOVO    X0, X1
+	PCMPEQB X8, X1     // X1: '"'
+	MOVO    X0, X2
+	PCMPEQB X9, X2     // X2: '\\'
+	POR     X1, X2
+	MOVO    X10, X3
+	PCMPGTB X0, X3     // X3: below 0x20 as a signed byte: a control byte or 0x80 and up
+	POR     X3, X2     // X2: every byte that is not plain ASCII
+	PMOVMSKB X2, AX
+	TESTL   AX, AX
+	JNZ     escapes
+	MOVOU   X0, (DI)
+	ADDQ    $16, SI
+	ADDQ    $16, DI
+	SUBQ    $16, CX
+	SUBQ    $16, DX
+	JMP     loop
+
+escapes:
+	MOVO     X11, X4
+	PSHUFB   X0, X4    // the byte itself where it is '\t', '\n' or '\r' (0 from 0x80 up)
+	PCMPEQB  X0, X4    // X4: '\t', '\n', '\r'
+	MOVO     X4, X5
+	PANDN    X3, X5    // X5: the bytes this function leaves to the caller
+	PMOVMSKB X5, BX
+	MOVO     X12, X6
+	PSHUFB   X0, X6
+	PAND     X4, X6
+	PADDB    X6, X0    // X0: '\t', '\n', '\r' turned into their letters
+	MOVQ     $16, R13  // the bytes of the block taken
+	TESTL    BX, BX
+	JZ       expand
+	// Take the block up to the first byte left to the caller: R14 has
+	// the bits below it, which are its index in number.
+	MOVL     BX, R14
+	NEGL     R14
+	ANDL     BX, R14
+	DECL     R14
+	JZ       done
+	ANDL     R14, AX
+	POPCNTL  R14, R13
+
+expand:
+	// Each half of the block, eight bytes, is spread by its mask's entry
+	// in the table into up to 16: a backslash (lane 8 on) before each
+	// byte to escape.
+	MOVO       X0, X7
+	PUNPCKLQDQ X9, X7  // X7: the low half, then backslashes
+	PUNPCKHQDQ X9, X0  // X0: the high half, then backslashes
+	MOVL       AX, BX
+	ANDL       $0xff, BX
+	POPCNTL    BX, R14
+	SHLL       $4, BX
+	MOVOU      (R10)(BX*1), X1
+	PSHUFB     X1, X7
+	MOVOU      X7, (DI)
+	MOVL       AX, BX
+	SHRL       $8, BX
+	SHLL       $4, BX
+	MOVOU      (R10)(BX*1), X2
+	PSHUFB     X2, X0
+	MOVOU      X0, 8(DI)(R14*1)
+	POPCNTL    AX, AX
+	ADDQ       R13, AX  // the bytes written
+	ADDQ       R13, SI
+	SUBQ       R13, CX
+	ADDQ       AX, DI
+	SUBQ       AX, DX
+	CMPQ       R13, $16
+	JEQ        loop
+
+done:
+	SUBQ R12, SI
+	SUBQ R11, DI
+	MOVQ SI, consumed+40(FP)
+	MOVQ DI, written+48(FP)
+	RET
