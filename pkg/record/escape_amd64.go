@@ -20,9 +20,20 @@ import (
 //go:noescape
 func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 
+// escapeBlocksAVX2 is escapeBlocks 32 bytes at a time with AVX2 while
+// at least 32 are left to read and 64 bytes of room to write; its promise
+// is escapeBlocks's.
+//
+//go:noescape
+func escapeBlocksAVX2(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
+
 // useBlocks reports whether this CPU has what escapeBlocks uses: PSHUFB
-// (SSSE3) and POPCNT.
-var useBlocks = cpu.X86.HasSSSE3 && cpu.X86.HasPOPCNT
+// (SSSE3) and POPCNT; useAVX2, whether it has what escapeBlocksAVX2 uses.
+// Tests turn them off to try the other paths on the same CPU.
+var (
+	useBlocks = cpu.X86.HasSSSE3 && cpu.X86.HasPOPCNT
+	useAVX2   = useBlocks && cpu.X86.HasAVX2
+)
 
 // blockShuffle is, for each mask of the bytes to escape among eight (bit j
 // for byte j), the PSHUFB indexes that spread those eight bytes over up
@@ -63,8 +74,13 @@ func appendStringBlocks(out []byte, s string) ([]byte, int) {
 			out = slices.Grow(out[:n], min(2*(len(s)-i), escapeGrow)+blockRoom)
 		}
 		to := unsafe.SliceData(out[:cap(out)])
-		c, w := escapeBlocks((*byte)(unsafe.Add(unsafe.Pointer(to), n)), cap(out)-n,
-			(*byte)(unsafe.Add(unsafe.Pointer(from), i)), len(s)-i, &blockShuffle)
+		dp, sp := (*byte)(unsafe.Add(unsafe.Pointer(to), n)), (*byte)(unsafe.Add(unsafe.Pointer(from), i))
+		var c, w int
+		if useAVX2 {
+			c, w = escapeBlocksAVX2(dp, cap(out)-n, sp, len(s)-i, &blockShuffle)
+		} else {
+			c, w = escapeBlocks(dp, cap(out)-n, sp, len(s)-i, &blockShuffle)
+		}
 		i += c
 		n += w
 		if len(s)-i < 16 || cap(out)-n < blockRoom {

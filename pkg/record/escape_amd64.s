@@ -2,22 +2,33 @@
 
 #include "textflag.h"
 
-// Constants of escapeBlocks, 16 bytes each: the quote, the backslash and
-// 0x20 in every byte; then, indexed by a byte's low four bits, the byte
-// itself for '\t', '\n' and '\r' and 0xff for the others (never equal to
-// a byte with that low nibble that PSHUFB looks up); then, in the same
-// places, what turns '\t', '\n', '\r' into 't', 'n', 'r' when added.
+// Constants of escapeBlocks, 32 bytes each (the tables twice, once for
+// each 16-byte lane of PSHUFB): the quote, the backslash and 0x20 in every
+// byte; then, indexed by a byte's low four bits, the byte itself for
+// '\t', '\n' and '\r' and 0xff for the others (never equal to a byte with
+// that low nibble that PSHUFB looks up); then, in the same places, what
+// turns '\t', '\n', '\r' into 't', 'n', 'r' when added.
 DATA escconst<>+0x00(SB)/8, $0x2222222222222222
 DATA escconst<>+0x08(SB)/8, $0x2222222222222222
-DATA escconst<>+0x10(SB)/8, $0x5c5c5c5c5c5c5c5c
-DATA escconst<>+0x18(SB)/8, $0x5c5c5c5c5c5c5c5c
-DATA escconst<>+0x20(SB)/8, $0x2020202020202020
-DATA escconst<>+0x28(SB)/8, $0x2020202020202020
-DATA escconst<>+0x30(SB)/8, $0xffffffffffffffff
-DATA escconst<>+0x38(SB)/8, $0xffff0dffff0a09ff
-DATA escconst<>+0x40(SB)/8, $0x0000000000000000
-DATA escconst<>+0x48(SB)/8, $0x0000650000646b00
-GLOBL escconst<>(SB), RODATA|NOPTR, $80
+DATA escconst<>+0x10(SB)/8, $0x2222222222222222
+DATA escconst<>+0x18(SB)/8, $0x2222222222222222
+DATA escconst<>+0x20(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x28(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x30(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x38(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA escconst<>+0x40(SB)/8, $0x2020202020202020
+DATA escconst<>+0x48(SB)/8, $0x2020202020202020
+DATA escconst<>+0x50(SB)/8, $0x2020202020202020
+DATA escconst<>+0x58(SB)/8, $0x2020202020202020
+DATA escconst<>+0x60(SB)/8, $0xffffffffffffffff
+DATA escconst<>+0x68(SB)/8, $0xffff0dffff0a09ff
+DATA escconst<>+0x70(SB)/8, $0xffffffffffffffff
+DATA escconst<>+0x78(SB)/8, $0xffff0dffff0a09ff
+DATA escconst<>+0x80(SB)/8, $0x0000000000000000
+DATA escconst<>+0x88(SB)/8, $0x0000650000646b00
+DATA escconst<>+0x90(SB)/8, $0x0000000000000000
+DATA escconst<>+0x98(SB)/8, $0x0000650000646b00
+GLOBL escconst<>(SB), RODATA|NOPTR, $160
 
 // func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
@@ -33,10 +44,10 @@ TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVQ DI, R11
 	MOVQ SI, R12
 	MOVOU escconst<>+0x00(SB), X8
-	MOVOU escconst<>+0x10(SB), X9
-	MOVOU escconst<>+0x20(SB), X10
-	MOVOU escconst<>+0x30(SB), X11
-	MOVOU escconst<>+0x40(SB), X12
+	MOVOU escconst<>+0x20(SB), X9
+	MOVOU escconst<>+0x40(SB), X10
+	MOVOU escconst<>+0x60(SB), X11
+	MOVOU escconst<>+0x80(SB), X12
 
 loop:
 	// A block is 16 bytes read and at most 32 written.
@@ -117,6 +128,181 @@ expand:
 	JEQ        loop
 
 done:
+	SUBQ R12, SI
+	SUBQ R11, DI
+	MOVQ SI, consumed+40(FP)
+	MOVQ DI, written+48(FP)
+	RET
+
+// func escapeBlocksAVX2(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
+//
+// escapeBlocks with AVX2: 32 bytes a step while 32 are left to read and
+// 64 bytes of room to write, then 16 as escapeBlocks does, with the same
+// registers.
+TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ room+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ table+32(FP), R10
+	MOVQ DI, R11
+	MOVQ SI, R12
+	VMOVDQU escconst<>+0x00(SB), Y8
+	VMOVDQU escconst<>+0x20(SB), Y9
+	VMOVDQU escconst<>+0x40(SB), Y10
+	VMOVDQU escconst<>+0x60(SB), Y11
+	VMOVDQU escconst<>+0x80(SB), Y12
+
+loop32:
+	CMPQ CX, $32
+	JLT  loop16
+	CMPQ DX, $64
+	JLT  loop16
+	VMOVDQU   (SI), Y0
+	VPCMPEQB  Y8, Y0, Y1
+	VPCMPEQB  Y9, Y0, Y2
+	VPOR      Y1, Y2, Y2
+	VPCMPGTB  Y0, Y10, Y3
+	VPOR      Y3, Y2, Y2
+	VPMOVMSKB Y2, AX
+	TESTL     AX, AX
+	JNZ       escapes32
+	VMOVDQU   Y0, (DI)
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	SUBQ      $32, CX
+	SUBQ      $32, DX
+	JMP       loop32
+
+escapes32:
+	VPSHUFB   Y0, Y11, Y4
+	VPCMPEQB  Y0, Y4, Y4
+	VPANDN    Y3, Y4, Y5
+	VPMOVMSKB Y5, BX
+	VPSHUFB   Y0, Y12, Y6
+	VPAND     Y4, Y6, Y6
+	VPADDB    Y6, Y0, Y0
+	MOVQ      $32, R13
+	TESTL     BX, BX
+	JZ        expand32
+	MOVL      BX, R14
+	NEGL      R14
+	ANDL      BX, R14
+	DECL      R14
+	JZ        done
+	ANDL      R14, AX
+	POPCNTL   R14, R13
+
+expand32:
+	// Lane by lane: Y7 has bytes 0-7 then 16-23, Y0 bytes 8-15 then 24-31,
+	// each followed by backslashes.
+	VPUNPCKLQDQ  Y9, Y0, Y7
+	VPUNPCKHQDQ  Y9, Y0, Y0
+	MOVL         AX, BX
+	ANDL         $0xff, BX
+	POPCNTL      BX, R8
+	SHLL         $4, BX
+	VPSHUFB      (R10)(BX*1), X7, X1
+	VMOVDQU      X1, (DI)
+	LEAQ         8(DI)(R8*1), R14
+	MOVL         AX, BX
+	SHRL         $8, BX
+	ANDL         $0xff, BX
+	POPCNTL      BX, R8
+	SHLL         $4, BX
+	VPSHUFB      (R10)(BX*1), X0, X2
+	VMOVDQU      X2, (R14)
+	LEAQ         8(R14)(R8*1), R14
+	VEXTRACTI128 $1, Y7, X7
+	MOVL         AX, BX
+	SHRL         $16, BX
+	ANDL         $0xff, BX
+	POPCNTL      BX, R8
+	SHLL         $4, BX
+	VPSHUFB      (R10)(BX*1), X7, X3
+	VMOVDQU      X3, (R14)
+	LEAQ         8(R14)(R8*1), R14
+	VEXTRACTI128 $1, Y0, X0
+	MOVL         AX, BX
+	SHRL         $24, BX
+	SHLL         $4, BX
+	VPSHUFB      (R10)(BX*1), X0, X4
+	VMOVDQU      X4, (R14)
+	POPCNTL      AX, AX
+	ADDQ         R13, AX
+	ADDQ         R13, SI
+	SUBQ         R13, CX
+	ADDQ         AX, DI
+	SUBQ         AX, DX
+	CMPQ         R13, $32
+	JEQ          loop32
+	JMP          done
+
+loop16:
+	CMPQ CX, $16
+	JLT  done
+	CMPQ DX, $32
+	JLT  done
+	VMOVDQU   (SI), X0
+	VPCMPEQB  X8, X0, X1
+	VPCMPEQB  X9, X0, X2
+	VPOR      X1, X2, X2
+	VPCMPGTB  X0, X10, X3
+	VPOR      X3, X2, X2
+	VPMOVMSKB X2, AX
+	TESTL     AX, AX
+	JNZ       escapes16
+	VMOVDQU   X0, (DI)
+	ADDQ      $16, SI
+	ADDQ      $16, DI
+	SUBQ      $16, CX
+	SUBQ      $16, DX
+	JMP       loop16
+
+escapes16:
+	VPSHUFB   X0, X11, X4
+	VPCMPEQB  X0, X4, X4
+	VPANDN    X3, X4, X5
+	VPMOVMSKB X5, BX
+	VPSHUFB   X0, X12, X6
+	VPAND     X4, X6, X6
+	VPADDB    X6, X0, X0
+	MOVQ      $16, R13
+	TESTL     BX, BX
+	JZ        expand16
+	MOVL      BX, R14
+	NEGL      R14
+	ANDL      BX, R14
+	DECL      R14
+	JZ        done
+	ANDL      R14, AX
+	POPCNTL   R14, R13
+
+expand16:
+	VPUNPCKLQDQ X9, X0, X7
+	VPUNPCKHQDQ X9, X0, X0
+	MOVL        AX, BX
+	ANDL        $0xff, BX
+	POPCNTL     BX, R8
+	SHLL        $4, BX
+	VPSHUFB     (R10)(BX*1), X7, X1
+	VMOVDQU     X1, (DI)
+	MOVL        AX, BX
+	SHRL        $8, BX
+	SHLL        $4, BX
+	VPSHUFB     (R10)(BX*1), X0, X2
+	VMOVDQU     X2, 8(DI)(R8*1)
+	POPCNTL     AX, AX
+	ADDQ        R13, AX
+	ADDQ        R13, SI
+	SUBQ        R13, CX
+	ADDQ        AX, DI
+	SUBQ        AX, DX
+	CMPQ        R13, $16
+	JEQ         loop16
+
+done:
+	VZEROUPPER
 	SUBQ R12, SI
 	SUBQ R11, DI
 	MOVQ SI, consumed+40(FP)
