@@ -422,8 +422,12 @@ func TestAppendStringContentWords(t *testing.T) {
 func TestAppendStringContentBlocks(t *testing.T) {
 	check := func(s string) {
 		t.Helper()
-		if got, want := appendStringContent([]byte("p"), s), appendStringContentSlow([]byte("p"), s); !bytes.Equal(got, want) {
+		want := appendStringContentSlow([]byte("p"), s)
+		if got := appendStringContent([]byte("p"), s); !bytes.Equal(got, want) {
 			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
+		}
+		if got, ok := appendText([]byte("p"), s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
+			t.Fatalf("%q, strict: %v %q\nwant %v %q", s, ok, got, !ok, want)
 		}
 	}
 	eachEscaper(t, func() {
@@ -494,6 +498,52 @@ func FuzzAppendStringContent(f *testing.F) {
 		eachEscaper(t, func() {
 			if got := appendStringContent(nil, s); !bytes.Equal(got, want) {
 				t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+			}
+			if got, ok := appendText(nil, s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
+				t.Errorf("%q, strict: %v %q\nwant %v %q", s, ok, got, utf8.ValidString(s), want)
+			}
+		})
+	})
+}
+
+// appendBodyValueTwoPass is appendBodyValue as first written: UTF-8
+// checked over the whole body first, then JSON, text or base64 chosen. The
+// one-pass version must write the same bytes and choose the same.
+func appendBodyValueTwoPass(dst, data []byte, truncated bool) ([]byte, string) {
+	if !utf8.Valid(data) {
+		if trimmed := trimPartialRune(data); truncated && len(trimmed) < len(data) && utf8.Valid(trimmed) {
+			return appendString(dst, bytesView(trimmed)), EncodingText
+		}
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, data)
+		return append(dst, '"'), EncodingBase64
+	}
+	if !truncated && mayBeJSON(data) {
+		if out, ok := appendCompactJSON(dst, data); ok {
+			return out, EncodingJSON
+		}
+	}
+	return appendString(dst, bytesView(data)), EncodingText
+}
+
+func FuzzAppendBodyValue(f *testing.F) {
+	for _, s := range escapeSeeds() {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Add([]byte("data: {\"a\":1}\n\ndata: \xff\n\n"), false)
+	f.Add([]byte("data: é\xc3"), true)
+	f.Add([]byte(` {"a":"\u2028"} `), false)
+	f.Add([]byte("\xff\x00\x80A"), false)
+	f.Fuzz(func(t *testing.T, data []byte, truncated bool) {
+		want, wantEnc := appendBodyValueTwoPass([]byte("p"), data, truncated)
+		eachEscaper(t, func() {
+			// Little room and much, so that the text escaped before an
+			// invalid byte is dropped from a grown buffer and from dst.
+			for _, dst := range [][]byte{[]byte("p"), append(make([]byte, 0, 4*len(data)+64), 'p')} {
+				if got, enc := appendBodyValue(dst, data, truncated); enc != wantEnc || !bytes.Equal(got, want) {
+					t.Errorf("%q (truncated %v):\n got %s %q\nwant %s %q", data, truncated, enc, got, wantEnc, want)
+				}
 			}
 		})
 	})

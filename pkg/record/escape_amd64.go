@@ -62,10 +62,11 @@ const blockRoom = 32
 // appendStringBlocks escapes s into out (which has its length) from the
 // start with escapeBlocks, and the bytes it stops at with appendEscaped,
 // until fewer than 16 bytes are left; it returns out and the index of the
-// first byte not yet escaped.
-func appendStringBlocks(out []byte, s string) ([]byte, int) {
+// first byte not yet escaped. With strict, it stops at a byte that is not
+// valid UTF-8 and reports false, as appendText does.
+func appendStringBlocks(out []byte, s string, strict bool) ([]byte, int, bool) {
 	if !useBlocks {
-		return out, 0
+		return out, 0, true
 	}
 	i, n := 0, len(out)
 	from := unsafe.StringData(s)
@@ -91,11 +92,15 @@ func appendStringBlocks(out []byte, s string) ([]byte, int) {
 		// not one call each.
 		out = out[:n]
 		for i < len(s) && blockStop[s[i]] {
-			out, i = appendEscaped(out, s, i)
+			var bad bool
+			out, i, bad = appendEscaped(out, s, i)
+			if bad && strict {
+				return out, i, false
+			}
 		}
 		n = len(out)
 	}
-	return out[:n], i
+	return out[:n], i, true
 }
 
 // blockStop marks the bytes escapeBlocks stops at: control characters
