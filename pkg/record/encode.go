@@ -273,17 +273,11 @@ func mayBeJSON(data []byte) bool {
 	return false
 }
 
-// trimPartialRune drops an incomplete UTF-8 sequence at the end of b.
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b: the
+// start of a character cut short, not bytes that are invalid on their own
+// (those stay, and make the body base64).
 func trimPartialRune(b []byte) []byte {
-	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
-		if utf8.RuneStart(b[len(b)-i]) {
-			if r, _ := utf8.DecodeRune(b[len(b)-i:]); r == utf8.RuneError {
-				return b[:len(b)-i]
-			}
-			return b
-		}
-	}
-	return b
+	return b[:runeCut(b)]
 }
 
 const hexDigits = "0123456789abcdef"

@@ -598,3 +598,26 @@ func TestNeedsLook(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimPartialRune: only a character cut short at the end is dropped;
+// bytes invalid in themselves stay, so the body is kept as base64.
+func TestTrimPartialRune(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"abc", "abc"},
+		{"é", "é"},
+		{"a\xc3", "a"},
+		{"a\xe2\x80", "a"},
+		{"a\xf0\x9f\x98", "a"},
+		{"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+		{"a\xff", "a\xff"},
+		{"a\x80", "a\x80"},
+		{"\xed\xa8\x80\xa8", "\xed\xa8\x80\xa8"}, // a surrogate, then a stray byte
+		{"a\xed\xa0", "a\xed\xa0"},               // the start of a surrogate: never valid
+		{"a\xe0\x80", "a\xe0\x80"},               // the start of an overlong form
+	} {
+		if got := trimPartialRune([]byte(tt.in)); string(got) != tt.want {
+			t.Errorf("trimPartialRune(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
