@@ -200,7 +200,8 @@ func appendBodyTail(dst []byte, b *Body, decodeError string) []byte {
 // appendBodyValue embeds data as JSON when it is JSON, as a string when it is
 // UTF-8 text, and as base64 otherwise, so nothing is ever decoded lossily.
 func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
-	if !truncated && !mayBeJSON(data) {
+	maybeJSON := !truncated && mayBeJSON(data)
+	if !truncated && !maybeJSON {
 		// Such a body is text when it is valid UTF-8 (an SSE stream
 		// always is): escape it and check that in one pass, and only
 		// when it is not, drop what was written and decide below.
@@ -221,7 +222,7 @@ func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
 		dst = base64.StdEncoding.AppendEncode(dst, data)
 		return append(dst, '"'), EncodingBase64
 	}
-	if !truncated && mayBeJSON(data) {
+	if maybeJSON {
 		if out, ok := appendCompactJSON(dst, data); ok {
 			return out, EncodingJSON
 		}
@@ -306,9 +307,12 @@ func appendText(dst []byte, s string, strict bool) ([]byte, bool) {
 	out := slices.Grow(dst, len(s)+len(s)/4+escapeSlack)
 	// Where the CPU has SIMD for it, most of s is escaped 16 or 32 bytes
 	// at a time; the word loop below takes the rest.
-	out, i, ok := appendStringBlocks(out, s, strict)
-	if !ok {
-		return out, false
+	i := 0
+	if len(s) >= blocksFrom {
+		var ok bool
+		if out, i, ok = appendStringBlocks(out, s, strict); !ok {
+			return out, false
+		}
 	}
 	n := len(out)
 	from := unsafe.Pointer(unsafe.StringData(s)) // read only
@@ -371,6 +375,10 @@ func appendText(dst []byte, s string, strict bool) ([]byte, bool) {
 	}
 	return out, true
 }
+
+// blocksFrom is the length from which a string is worth a call to
+// appendStringBlocks; below it the word loop costs less than the calls.
+const blocksFrom = 64
 
 // escapeSlack is the room appendStringContent's word loop keeps free.
 const escapeSlack = 16

@@ -430,6 +430,9 @@ func TestAppendStringContentBlocks(t *testing.T) {
 			t.Fatalf("%q, strict: %v %q\nwant %v %q", s, ok, got, !ok, want)
 		}
 	}
+	// A string shorter than blocksFrom is escaped by the word loop alone;
+	// after this many bytes, s is escaped in blocks from its first byte.
+	pad := strings.Repeat("a", blocksFrom)
 	eachEscaper(t, func() {
 		for _, size := range []int{16, 32, 64} {
 			fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0xe2}
@@ -442,6 +445,7 @@ func TestAppendStringContentBlocks(t *testing.T) {
 					for c := range 256 {
 						block[place] = byte(c)
 						check(string(block))
+						check(pad + string(block))
 					}
 					block[place] = fill
 				}
@@ -494,15 +498,19 @@ func FuzzAppendStringContent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := appendStringContentSlow(nil, s)
-		eachEscaper(t, func() {
-			if got := appendStringContent(nil, s); !bytes.Equal(got, want) {
-				t.Errorf("%q:\n got %q\nwant %q", s, got, want)
-			}
-			if got, ok := appendText(nil, s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
-				t.Errorf("%q, strict: %v %q\nwant %v %q", s, ok, got, utf8.ValidString(s), want)
-			}
-		})
+		// Padded to blocksFrom and past it, at two alignments, so that
+		// short strings are escaped in blocks too.
+		for _, s := range []string{s, strings.Repeat("a", blocksFrom) + s, strings.Repeat("a", blocksFrom+7) + s} {
+			want := appendStringContentSlow(nil, s)
+			eachEscaper(t, func() {
+				if got := appendStringContent(nil, s); !bytes.Equal(got, want) {
+					t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+				}
+				if got, ok := appendText(nil, s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
+					t.Errorf("%q, strict: %v %q\nwant %v %q", s, ok, got, utf8.ValidString(s), want)
+				}
+			})
+		}
 	})
 }
 
@@ -536,6 +544,10 @@ func FuzzAppendBodyValue(f *testing.F) {
 	f.Add([]byte(` {"a":"\u2028"} `), false)
 	f.Add([]byte("\xff\x00\x80A"), false)
 	f.Fuzz(func(t *testing.T, data []byte, truncated bool) {
+		if len(data)%2 == 1 {
+			// Long enough to be escaped in blocks (and not JSON).
+			data = append(bytes.Repeat([]byte("a"), blocksFrom), data...)
+		}
 		want, wantEnc := appendBodyValueTwoPass([]byte("p"), data, truncated)
 		eachEscaper(t, func() {
 			// Little room and much, so that the text escaped before an
