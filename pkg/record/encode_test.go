@@ -420,57 +420,65 @@ func TestAppendStringContentWords(t *testing.T) {
 // length of a string cut from either end, escapes as the byte-at-a-time
 // escaper does, in every way this CPU can escape (eachEscaper).
 func TestAppendStringContentBlocks(t *testing.T) {
+	// A string shorter than blocksFrom is escaped by the word loop alone;
+	// after this many bytes, the rest is escaped in blocks from its first
+	// byte (pad is a whole number of blocks and of words).
+	pad := strings.Repeat("a", blocksFrom)
+	var buf []byte
 	check := func(s string) {
 		t.Helper()
+		s = pad + s
 		want := appendStringContentSlow([]byte("p"), s)
-		if got := appendStringContent([]byte("p"), s); !bytes.Equal(got, want) {
-			t.Fatalf("%q:\n got %q\nwant %q", s, got, want)
+		valid := utf8.ValidString(s)
+		eachEscaper(t, func() {
+			buf = appendStringContent(append(buf[:0], 'p'), s)
+			if !bytes.Equal(buf, want) {
+				t.Fatalf("%q:\n got %q\nwant %q", s, buf, want)
+			}
+			var ok bool
+			if buf, ok = appendText(append(buf[:0], 'p'), s, true); ok != valid || ok && !bytes.Equal(buf, want) {
+				t.Fatalf("%q, strict: %v %q\nwant %v %q", s, ok, buf, valid, want)
+			}
+		})
+	}
+	for _, size := range []int{16, 32, 64} {
+		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0xe2}
+		switch size {
+		case 32:
+			fills = []byte{'a', '"', '\n', 0x80}
+		case 64:
+			fills = []byte{'"', 0x80} // two blocks of 32: what crosses from one to the next
 		}
-		if got, ok := appendText([]byte("p"), s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
-			t.Fatalf("%q, strict: %v %q\nwant %v %q", s, ok, got, !ok, want)
+		for _, fill := range fills {
+			block := bytes.Repeat([]byte{fill}, size)
+			for place := range size {
+				for c := range 256 {
+					block[place] = byte(c)
+					check(string(block))
+				}
+				block[place] = fill
+			}
 		}
 	}
-	// A string shorter than blocksFrom is escaped by the word loop alone;
-	// after this many bytes, s is escaped in blocks from its first byte.
-	pad := strings.Repeat("a", blocksFrom)
-	eachEscaper(t, func() {
-		for _, size := range []int{16, 32, 64} {
-			fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0xe2}
-			if size == 64 {
-				fills = []byte{'a', '"', 0x80} // two blocks of 32: what crosses from one to the next
-			}
-			for _, fill := range fills {
-				block := bytes.Repeat([]byte{fill}, size)
-				for place := range size {
-					for c := range 256 {
-						block[place] = byte(c)
-						check(string(block))
-						check(pad + string(block))
-					}
-					block[place] = fill
-				}
-			}
+	// SSE JSON, a string of quotes, and a mix of every kind of byte, cut
+	// at every length: the tail after the last whole block goes to the
+	// word loop and then a byte at a time.
+	var mix strings.Builder
+	for c := range 256 {
+		mix.WriteByte(byte(c))
+		mix.WriteString(`"a\` + "\n")
+	}
+	for _, long := range []string{
+		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t\u00e9 é"}}]}`+"\n\n", 4),
+		strings.Repeat(`"`, 200),
+		strings.Repeat("\u2028x\xffy\x01\t", 30),
+		mix.String(),
+	} {
+		for n := range len(long) + 1 {
+			check(long[:n])
+			check(long[len(long)-n:])
 		}
-		// SSE JSON, a string of quotes, and a mix of every kind of byte, cut
-		// at every length: the tail after the last whole block goes to the
-		// word loop and then a byte at a time.
-		var mix strings.Builder
-		for c := range 256 {
-			mix.WriteByte(byte(c))
-			mix.WriteString(`"a\` + "\n")
-		}
-		for _, long := range []string{
-			strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t\u00e9 é"}}]}`+"\n\n", 4),
-			strings.Repeat(`"`, 200),
-			strings.Repeat("\u2028x\xffy\x01\t", 30),
-			mix.String(),
-		} {
-			for n := range len(long) + 1 {
-				check(long[:n])
-				check(long[len(long)-n:])
-			}
-		}
-	})
+	}
 }
 
 // TestAppendStringContentRoom: a destination with every amount of room
