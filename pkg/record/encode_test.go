@@ -442,10 +442,10 @@ func TestAppendStringContentBlocks(t *testing.T) {
 		})
 	}
 	for _, size := range []int{16, 32, 64} {
-		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0xe2}
+		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0x85, 0xbf, 0xc2, 0xc3, 0xe2}
 		switch size {
 		case 32:
-			fills = []byte{'a', '"', '\n', 0x80}
+			fills = []byte{'a', '"', '\n', 0x80, 0x85, 0xc3}
 		case 64:
 			fills = []byte{'"', 0x80} // two blocks of 32: what crosses from one to the next
 		}
@@ -472,6 +472,7 @@ func TestAppendStringContentBlocks(t *testing.T) {
 		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t\u00e9 é"}}]}`+"\n\n", 4),
 		strings.Repeat(`"`, 200),
 		strings.Repeat("\u2028x\xffy\x01\t", 30),
+		strings.Repeat("Voilà où l'été s'achève\u0085ñ\xc2\xc3 ", 8),
 		mix.String(),
 	} {
 		for n := range len(long) + 1 {

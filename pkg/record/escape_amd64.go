@@ -11,9 +11,10 @@ import (
 
 // escapeBlocks escapes src[:n] into dst, which has room bytes, 16 bytes
 // at a time, while at least 16 are left to read and 32 bytes of room to
-// write. It escapes the quote, the backslash, '\n', '\r' and '\t' itself
-// and stops before any other byte that is not plain ASCII, leaving it to
-// appendEscaped. It never reads past src[n-1] and never writes past
+// write. It escapes the quote, the backslash, '\n', '\r' and '\t' itself,
+// copies characters of two bytes other than U+0085 (accented letters,
+// Cyrillic, Greek...) as they are, and stops before any other byte that is
+// not plain ASCII, leaving it to appendEscaped. It never reads past src[n-1] and never writes past
 // dst[room-1], and returns how many bytes it read and wrote. table is
 // blockShuffle.
 //
@@ -103,7 +104,7 @@ func appendStringBlocks(out []byte, s string, strict bool) ([]byte, int, bool) {
 	return out[:n], i, true
 }
 
-// blockStop marks the bytes escapeBlocks stops at: control characters
+// blockStop marks the bytes escapeBlocks may stop at: control characters
 // other than '\n', '\r' and '\t', and every byte from 0x80 up.
 var blockStop = func() (t [256]bool) {
 	for c := range 256 {

@@ -7,7 +7,8 @@
 // byte; then, indexed by a byte's low four bits, the byte itself for
 // '\t', '\n' and '\r' and 0xff for the others (never equal to a byte with
 // that low nibble that PSHUFB looks up); then, in the same places, what
-// turns '\t', '\n', '\r' into 't', 'n', 'r' when added.
+// turns '\t', '\n', '\r' into 't', 'n', 'r' when added; then 0xc0, 0xc1,
+// 0xe0, 0xc2 and 0x85 in every byte, to find characters of two bytes.
 DATA escconst<>+0x00(SB)/8, $0x2222222222222222
 DATA escconst<>+0x08(SB)/8, $0x2222222222222222
 DATA escconst<>+0x10(SB)/8, $0x2222222222222222
@@ -28,13 +29,34 @@ DATA escconst<>+0x80(SB)/8, $0x0000000000000000
 DATA escconst<>+0x88(SB)/8, $0x0000650000646b00
 DATA escconst<>+0x90(SB)/8, $0x0000000000000000
 DATA escconst<>+0x98(SB)/8, $0x0000650000646b00
-GLOBL escconst<>(SB), RODATA|NOPTR, $160
+DATA escconst<>+0xa0(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA escconst<>+0xa8(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA escconst<>+0xb0(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA escconst<>+0xb8(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA escconst<>+0xc0(SB)/8, $0xc1c1c1c1c1c1c1c1
+DATA escconst<>+0xc8(SB)/8, $0xc1c1c1c1c1c1c1c1
+DATA escconst<>+0xd0(SB)/8, $0xc1c1c1c1c1c1c1c1
+DATA escconst<>+0xd8(SB)/8, $0xc1c1c1c1c1c1c1c1
+DATA escconst<>+0xe0(SB)/8, $0xe0e0e0e0e0e0e0e0
+DATA escconst<>+0xe8(SB)/8, $0xe0e0e0e0e0e0e0e0
+DATA escconst<>+0xf0(SB)/8, $0xe0e0e0e0e0e0e0e0
+DATA escconst<>+0xf8(SB)/8, $0xe0e0e0e0e0e0e0e0
+DATA escconst<>+0x100(SB)/8, $0xc2c2c2c2c2c2c2c2
+DATA escconst<>+0x108(SB)/8, $0xc2c2c2c2c2c2c2c2
+DATA escconst<>+0x110(SB)/8, $0xc2c2c2c2c2c2c2c2
+DATA escconst<>+0x118(SB)/8, $0xc2c2c2c2c2c2c2c2
+DATA escconst<>+0x120(SB)/8, $0x8585858585858585
+DATA escconst<>+0x128(SB)/8, $0x8585858585858585
+DATA escconst<>+0x130(SB)/8, $0x8585858585858585
+DATA escconst<>+0x138(SB)/8, $0x8585858585858585
+GLOBL escconst<>(SB), RODATA|NOPTR, $320
 
 // func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
 // Registers: SI, DI the input and output cursors; CX the input left, DX
 // the room left; R10 the table. X8 quotes, X9 backslashes, X10 0x20s,
-// X11 the table of '\t' '\n' '\r', X12 the table of their letters' deltas.
+// X11 the table of '\t' '\n' '\r', X12 the table of their letters' deltas,
+// X13-X15 0xc0s, 0xc1s, 0xe0s.
 TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
@@ -48,6 +70,9 @@ TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVOU escconst<>+0x40(SB), X10
 	MOVOU escconst<>+0x60(SB), X11
 	MOVOU escconst<>+0x80(SB), X12
+	MOVOU escconst<>+0xa0(SB), X13
+	MOVOU escconst<>+0xc0(SB), X14
+	MOVOU escconst<>+0xe0(SB), X15
 
 loop:
 	// A block is 16 bytes read and at most 32 written.
@@ -81,6 +106,39 @@ escapes:
 	MOVO     X4, X5
 	PANDN    X3, X5    // X5: the bytes this function leaves to the caller
 	PMOVMSKB X5, BX
+	TESTL    BX, BX
+	JZ       letters
+	// A character of two bytes (0xc2-0xdf, then 0x80-0xbf) is copied as
+	// it is, unless it is U+0085; one cut by the block's end is left to
+	// the caller.
+	MOVO     X13, X1
+	PCMPGTB  X0, X1    // X1: 0x80-0xbf
+	PMOVMSKB X1, R8
+	MOVO     X0, X2
+	PCMPGTB  X14, X2   // X2: above 0xc1 as a signed byte: 0xc2-0xff or ASCII
+	MOVO     X15, X1
+	PCMPGTB  X0, X1    // X1: 0x80-0xdf
+	PAND     X1, X2
+	PMOVMSKB X2, R9    // R9: 0xc2-0xdf
+	SHRL     $1, R8
+	ANDL     R8, R9    // R9: the first bytes of characters of two bytes
+	MOVOU    escconst<>+0x100(SB), X1
+	PCMPEQB  X0, X1
+	PMOVMSKB X1, R8
+	MOVOU    escconst<>+0x120(SB), X2
+	PCMPEQB  X0, X2
+	PMOVMSKB X2, R14
+	SHRL     $1, R14
+	ANDL     R14, R8   // R8: the first bytes of U+0085
+	NOTL     R8
+	ANDL     R8, R9
+	LEAL     (R9)(R9*1), R8
+	ORL      R9, R8
+	NOTL     R8
+	ANDL     R8, BX
+	ANDL     R8, AX
+
+letters:
 	MOVO     X12, X6
 	PSHUFB   X0, X6
 	PAND     X4, X6
@@ -138,7 +196,7 @@ done:
 //
 // escapeBlocks with AVX2: 32 bytes a step while 32 are left to read and
 // 64 bytes of room to write, then 16 as escapeBlocks does, with the same
-// registers.
+// registers (and characters of two bytes found the same way).
 TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
@@ -152,6 +210,9 @@ TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	VMOVDQU escconst<>+0x40(SB), Y10
 	VMOVDQU escconst<>+0x60(SB), Y11
 	VMOVDQU escconst<>+0x80(SB), Y12
+	VMOVDQU escconst<>+0xa0(SB), Y13
+	VMOVDQU escconst<>+0xc0(SB), Y14
+	VMOVDQU escconst<>+0xe0(SB), Y15
 
 loop32:
 	CMPQ CX, $32
@@ -179,6 +240,31 @@ escapes32:
 	VPCMPEQB  Y0, Y4, Y4
 	VPANDN    Y3, Y4, Y5
 	VPMOVMSKB Y5, BX
+	TESTL     BX, BX
+	JZ        letters32
+	VPCMPGTB  Y0, Y13, Y1
+	VPMOVMSKB Y1, R8
+	VPCMPGTB  Y14, Y0, Y1
+	VPCMPGTB  Y0, Y15, Y2
+	VPAND     Y1, Y2, Y2
+	VPMOVMSKB Y2, R9
+	SHRL      $1, R8
+	ANDL      R8, R9
+	VPCMPEQB  escconst<>+0x100(SB), Y0, Y1
+	VPMOVMSKB Y1, R8
+	VPCMPEQB  escconst<>+0x120(SB), Y0, Y2
+	VPMOVMSKB Y2, R14
+	SHRL      $1, R14
+	ANDL      R14, R8
+	NOTL      R8
+	ANDL      R8, R9
+	LEAL      (R9)(R9*1), R8
+	ORL       R9, R8
+	NOTL      R8
+	ANDL      R8, BX
+	ANDL      R8, AX
+
+letters32:
 	VPSHUFB   Y0, Y12, Y6
 	VPAND     Y4, Y6, Y6
 	VPADDB    Y6, Y0, Y0
@@ -264,6 +350,31 @@ escapes16:
 	VPCMPEQB  X0, X4, X4
 	VPANDN    X3, X4, X5
 	VPMOVMSKB X5, BX
+	TESTL     BX, BX
+	JZ        letters16
+	VPCMPGTB  X0, X13, X1
+	VPMOVMSKB X1, R8
+	VPCMPGTB  X14, X0, X1
+	VPCMPGTB  X0, X15, X2
+	VPAND     X1, X2, X2
+	VPMOVMSKB X2, R9
+	SHRL      $1, R8
+	ANDL      R8, R9
+	VPCMPEQB  escconst<>+0x100(SB), X0, X1
+	VPMOVMSKB X1, R8
+	VPCMPEQB  escconst<>+0x120(SB), X0, X2
+	VPMOVMSKB X2, R14
+	SHRL      $1, R14
+	ANDL      R14, R8
+	NOTL      R8
+	ANDL      R8, R9
+	LEAL      (R9)(R9*1), R8
+	ORL       R9, R8
+	NOTL      R8
+	ANDL      R8, BX
+	ANDL      R8, AX
+
+letters16:
 	VPSHUFB   X0, X12, X6
 	VPAND     X4, X6, X6
 	VPADDB    X6, X0, X0
