@@ -102,10 +102,22 @@ func (ex *exchange) checkSilence() {
 	}
 	d := ex.tap.cfg.IdleTimeout
 	if silent := time.Since(ex.start) - time.Duration(ex.heard.Load()); silent < d {
-		ex.silence.Reset(d - silent)
+		ex.rearmSilence(d - silent)
 		return
 	}
 	ex.cancel(errUpstreamSilent)
+}
+
+// rearmSilence sets the silence timer to fire after d, unless the
+// exchange has gone quiet. quiet may run at any moment, its Stop before
+// this Reset, so the state is looked at after the Reset: quiet stores it
+// before it stops the timer, so one of the two Stops comes after the
+// Reset, and no timer is left holding a finished exchange.
+func (ex *exchange) rearmSilence(d time.Duration) {
+	ex.silence.Reset(d)
+	if ex.silenceState.Load() == silenceOver {
+		ex.silence.Stop()
+	}
 }
 
 // flushClient sends the client what of the answer still sits in the
