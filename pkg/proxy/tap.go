@@ -45,7 +45,8 @@ const clientGoneGrace = 100 * time.Millisecond
 var errUpstreamSilent = errors.New("upstream silent for too long")
 
 // Sink receives each finished record exactly once, from the exchange's own
-// goroutine, after the client has been answered. It may block
+// goroutine, after the client has been answered (Forward: from its
+// caller's goroutine, before Forward returns). It may block
 // (back-pressure). It must not keep rec or any slice in it after returning:
 // the capture buffers go back to a pool, and a body's record.Source (a
 // large body, spilled to a temporary file) is closed.
@@ -86,10 +87,10 @@ type Config struct {
 	TempDir string
 	// RedactHeaders names extra headers whose values never reach a record.
 	RedactHeaders []string
-	// Annotate, if set, is called once per exchange, on the handler's
-	// goroutine, with the request as ServeHTTP received it and the record
-	// once its times, method, path and headers are set (before its bodies
-	// and before the sink sees it). It may fill fields the tap knows
+	// Annotate, if set, is called once per exchange, on the handler's (or
+	// Forward's caller's) goroutine, with the request as ServeHTTP (or
+	// Forward) received it and the record once its times, method, path and
+	// headers are set (before its bodies and before the sink sees it). It may fill fields the tap knows
 	// nothing of, such as a replay's Replay object, from the request's
 	// context. It must not keep rec.
 	Annotate func(in *http.Request, rec *record.Record)
@@ -306,13 +307,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer clientGone()
 	ex.cancel = cancel
 	ex.ctx = ctx
-	if r.Body != nil && r.Body != http.NoBody {
-		ex.reqBody = t.newRequestBody(r.Body)
-		r.Body = ex.reqBody
-		if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
-			ex.wholeBody = ex.reqBody.readWhole(r.ContentLength) // sent by rewrite
-		}
-	}
+	r.Body = ex.takeBody(r)
 	r = r.WithContext(context.WithValue(ctx, exchangeKey{}, ex))
 
 	// The proxy ends a stream that fails mid-way with
@@ -339,6 +334,20 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			go lingerClose(conn)
 		}
 	}
+}
+
+// takeBody starts capturing r's body, if it has one, and returns the body
+// to forward in its place. A small body of known length is read whole at
+// once (wholeBodyLimit); outbound sends that copy.
+func (ex *exchange) takeBody(r *http.Request) io.ReadCloser {
+	if r.Body == nil || r.Body == http.NoBody {
+		return r.Body
+	}
+	ex.reqBody = ex.tap.newRequestBody(r.Body)
+	if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
+		ex.wholeBody = ex.reqBody.readWhole(r.ContentLength)
+	}
+	return ex.reqBody
 }
 
 // lingerTime is how long lingerClose lets a client go on sending.
