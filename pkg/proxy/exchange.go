@@ -50,6 +50,7 @@ type exchange struct {
 	// waits for the output.
 	client http.ResponseWriter
 	once   sync.Once
+	hooks  httptrace.ClientTrace // see trace
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -175,13 +176,14 @@ var forwardingHeaders = [...]string{"Forwarded", "X-Forwarded-For", "X-Forwarded
 // trace returns the hooks that note when the request was sent and when the
 // first byte of the answer came.
 func (ex *exchange) trace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
+	ex.hooks = httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { ex.touch() },
 		GotFirstResponseByte: func() {
 			ex.ttfb.CompareAndSwap(0, max(int64(time.Since(ex.start)), 1))
 			ex.touch()
 		},
 	}
+	return &ex.hooks
 }
 
 // captureResponse is the proxy's ModifyResponse hook; see

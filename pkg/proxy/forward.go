@@ -58,14 +58,14 @@ func (t *Tap) forward(ex *exchange, in *http.Request, body io.ReadCloser) {
 	out := in.WithContext(httptrace.WithClientTrace(ex.ctx, ex.trace()))
 	u := *in.URL
 	out.URL = &u
-	out.Header = in.Header.Clone()
-	if out.Header == nil {
-		out.Header = http.Header{}
-	}
+	out.Header = cloneHeader(in.Header, 2) // room for User-Agent and Authorization
 	out.Body = body
-	if in.ContentLength == 0 {
+	switch {
+	case in.ContentLength == 0:
 		out.Body = nil // as the proxy does: a nil Body lets the Transport retry
-	} else if out.Body != nil {
+	case ex.wholeBody != nil:
+		// outbound sends that instead.
+	case out.Body != nil:
 		// The Transport closes the body it is given; the caller's is the
 		// caller's (the proxy wraps it so too).
 		out.Body = io.NopCloser(out.Body)
@@ -89,7 +89,7 @@ func (t *Tap) forward(ex *exchange, in *http.Request, body io.ReadCloser) {
 	t.outbound(ex, in, out)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		// Set empty, so that the Transport adds no User-Agent of Go's own.
-		out.Header.Set("User-Agent", "")
+		out.Header["User-Agent"] = noUserAgent
 	}
 
 	res, err := t.cfg.Transport.RoundTrip(out)
@@ -118,23 +118,35 @@ func (t *Tap) forward(ex *exchange, in *http.Request, body io.ReadCloser) {
 	_ = res.Body.Close()
 }
 
-// hopHeaders are the hop-by-hop headers httputil.ReverseProxy removes from
-// both the request and the answer (RFC 9110, section 7.6.1, and older
-// ones it keeps removing for compatibility).
-var hopHeaders = [...]string{
-	"Connection",
-	"Proxy-Connection",
-	"Keep-Alive",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Te",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
+// noUserAgent is the value of an empty User-Agent header, shared: the
+// Transport only reads it.
+var noUserAgent = []string{""}
+
+// cloneHeader is http.Header.Clone, never nil, with room for extra more
+// names, so that adding them does not grow the map.
+func cloneHeader(h http.Header, extra int) http.Header {
+	n := 0
+	for _, vv := range h {
+		n += len(vv)
+	}
+	values := make([]string, n)
+	out := make(http.Header, len(h)+extra)
+	for k, vv := range h {
+		if vv == nil {
+			out[k] = nil // a nil value means something to the Transport
+			continue
+		}
+		n := copy(values, vv)
+		out[k] = values[:n:n]
+		values = values[n:]
+	}
+	return out
 }
 
 // removeHopByHopHeaders removes the headers named in Connection and the
-// hopHeaders from h, as httputil.ReverseProxy does.
+// hop-by-hop headers httputil.ReverseProxy removes from both the request
+// and the answer (RFC 9110, section 7.6.1, and older ones it keeps
+// removing for compatibility), as it does.
 func removeHopByHopHeaders(h http.Header) {
 	for _, f := range h["Connection"] {
 		for sf := range strings.SplitSeq(f, ",") {
@@ -143,9 +155,24 @@ func removeHopByHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, f := range hopHeaders {
-		h.Del(f)
+	// The proxy calls Del with each canonical name; one pass over the few
+	// headers there are is cheaper than nine lookups.
+	for k := range h {
+		if isHopHeader(k) {
+			delete(h, k)
+		}
 	}
+}
+
+// isHopHeader reports whether a canonical header name is one of the
+// hop-by-hop headers.
+func isHopHeader(name string) bool {
+	switch name {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
 
 // upgradeType is the protocol a request asks to switch to, if any.

@@ -439,3 +439,28 @@ func TestUpgradeType(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneHeader: cloneHeader is http.Header.Clone, but never nil.
+func TestCloneHeader(t *testing.T) {
+	for _, h := range []http.Header{
+		nil,
+		{},
+		{"A": {"1", "2"}, "B": {"3"}, "C": nil, "D": {}},
+	} {
+		got := cloneHeader(h, 2)
+		want := h.Clone()
+		if want == nil {
+			want = http.Header{}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("cloneHeader(%v) = %v, want %v", h, got, want)
+		}
+		if len(h) > 0 {
+			got["A"][0] = "changed"
+			got.Add("B", "4")
+			if h["A"][0] != "1" || len(h["B"]) != 1 {
+				t.Errorf("the clone shares values with %v", h)
+			}
+		}
+	}
+}

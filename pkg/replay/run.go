@@ -195,6 +195,11 @@ func (r *Runner) dispatch(j job) {
 
 // worker runs j, then the sends dispatch hands it, until it has been idle
 // for workerIdle or Wait has returned.
+//
+// The idle timer is not reset after every send (a timer reset takes the
+// runtime's timer lock, on every request of a closed loop); when it fires,
+// the worker goes on waiting for whatever is left of workerIdle since its
+// last send ended.
 func (r *Runner) worker(j job) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
@@ -209,13 +214,21 @@ func (r *Runner) worker(j job) {
 			<-j.slots
 		}
 		r.wg.Done()
-		idle.Reset(workerIdle)
-		select {
-		case j = <-r.work:
-		case <-idle.C:
-			return
-		case <-r.quit:
-			return
+		ended := time.Now()
+	wait:
+		for {
+			select {
+			case j = <-r.work:
+				break wait
+			case <-idle.C:
+				if rest := workerIdle - time.Since(ended); rest > 0 {
+					idle.Reset(rest)
+					continue
+				}
+				return
+			case <-r.quit:
+				return
+			}
 		}
 	}
 }
