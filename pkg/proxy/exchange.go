@@ -21,8 +21,9 @@ import (
 type exchangeKey struct{}
 
 // exchange is the state of one client request and its response while it is
-// forwarded. Fields set by the trace hooks and the silence timer, which run
-// on other goroutines, are atomic; the rest belong to the handler goroutine.
+// forwarded. Fields set by the trace hooks, which run on other goroutines,
+// are atomic; the watch* fields belong to the Tap's silenceWatch; the rest
+// belong to the handler goroutine.
 type exchange struct {
 	tap    *Tap
 	in     *http.Request
@@ -37,12 +38,16 @@ type exchange struct {
 	resBody     *responseBody
 	err         *record.Error // set by upstreamError
 
-	ttfb    atomic.Int64 // nanoseconds since start; 0 = no byte yet
-	silence *time.Timer  // runs checkSilence; nil when unlimited
-	// heard is when the upstream last said something, in nanoseconds
-	// since start, and silenceState whether the timer is armed.
+	ttfb atomic.Int64 // nanoseconds since start; 0 = no byte yet
+	// silence watches the upstream's silence; nil when unlimited. heard
+	// is when the upstream last said something, in nanoseconds since
+	// start, and silenceState whether the exchange is watched.
+	silence      *silenceWatch
 	heard        atomic.Int64
 	silenceState atomic.Int32
+	// The exchange's place among silence's armed exchanges.
+	watchPrev, watchNext *exchange
+	watched              bool
 	// wholeBody is the request body read whole (wholeBodyLimit), which
 	// rewrite gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
@@ -56,14 +61,13 @@ type exchange struct {
 func (t *Tap) newExchange(r *http.Request) *exchange {
 	start := time.Now()
 	ex := &exchange{tap: t, in: r, start: start, id: t.newID(start)}
-	if d := t.cfg.IdleTimeout; d > 0 {
-		ex.silence = time.AfterFunc(d, ex.checkSilence)
-		ex.silence.Stop() // armed once the request is sent
+	if t.cfg.IdleTimeout > 0 {
+		ex.silence = &t.silence // armed once the request is sent
 	}
 	return ex
 }
 
-// The states of the silence timer.
+// The states of an exchange's silence watch.
 const (
 	silenceUnarmed = iota
 	silenceArmed
@@ -76,49 +80,33 @@ func exchangeFrom(ctx context.Context) *exchange {
 }
 
 // touch notes that the upstream just said something, and arms the
-// silence timer the first time.
+// silence watch the first time.
 func (ex *exchange) touch() { ex.heardAt(time.Since(ex.start)) }
 
 // heardAt is touch for a time since start already read.
 //
-// Resetting the timer on every chunk cost more than the rest of a chunk's
+// Resetting a timer on every chunk cost more than the rest of a chunk's
 // capture (the timer's lock and heap); the time is noted instead, and the
-// timer, when it fires, looks at it (checkSilence).
+// watch, when its timer fires, looks at it.
 func (ex *exchange) heardAt(at time.Duration) {
 	if ex.silence == nil {
 		return
 	}
 	ex.heard.Store(int64(at))
 	if ex.silenceState.Load() == silenceUnarmed && ex.silenceState.CompareAndSwap(silenceUnarmed, silenceArmed) {
-		ex.silence.Reset(ex.tap.cfg.IdleTimeout)
+		ex.silence.arm(ex)
 	}
-}
-
-// checkSilence runs when the silence timer fires: the exchange ends if the
-// upstream has said nothing for IdleTimeout, else the timer is set for
-// when it will have been silent that long.
-func (ex *exchange) checkSilence() {
-	if ex.silenceState.Load() == silenceOver {
-		return
-	}
-	d := ex.tap.cfg.IdleTimeout
-	if silent := time.Since(ex.start) - time.Duration(ex.heard.Load()); silent < d {
-		ex.silence.Reset(d - silent)
-		return
-	}
-	ex.cancel(errUpstreamSilent)
 }
 
 // flushClient sends the client what of the answer still sits in the
 // server's buffer (bodyFlushInterval holds a known-length body back).
 func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client).Flush() }
 
-// quiet stops the silence timer for good: the upstream has nothing more
-// to say.
+// quiet stops watching the upstream's silence for good: it has nothing
+// more to say.
 func (ex *exchange) quiet() {
-	if ex.silence != nil {
-		ex.silenceState.Store(silenceOver)
-		ex.silence.Stop()
+	if ex.silence != nil && ex.silenceState.Swap(silenceOver) == silenceArmed {
+		ex.silence.disarm(ex)
 	}
 }
 

@@ -40,8 +40,7 @@ var errClientGone = errors.New("client went away")
 // gone away, so that a response already complete on the wire ends cleanly.
 const clientGoneGrace = 100 * time.Millisecond
 
-// errUpstreamSilent is the cancellation cause set by an exchange's silence
-// timer.
+// errUpstreamSilent is the cancellation cause set by the silence watch.
 var errUpstreamSilent = errors.New("upstream silent for too long")
 
 // Sink receives each finished record exactly once, from the exchange's own
@@ -113,6 +112,7 @@ type Tap struct {
 
 	copies      copyPool       // the buffers bodies are copied through
 	captureBufs captureBuffers // the buffers bodies are captured into
+	silence     silenceWatch   // ends exchanges silent for IdleTimeout
 }
 
 // maxPendingRecords bounds the records finished but not yet handed to the
@@ -162,6 +162,7 @@ func New(cfg Config) (*Tap, error) {
 		redactor: redact.New(cfg.RedactHeaders),
 		idPrefix: hex.EncodeToString(rnd[:]),
 		pending:  make(chan struct{}, maxPendingRecords),
+		silence:  silenceWatch{idle: cfg.IdleTimeout},
 	}
 	t.rp = &httputil.ReverseProxy{
 		Rewrite:        t.rewrite,
