@@ -49,7 +49,7 @@ type exchange struct {
 	watchPrev, watchNext *exchange
 	watched              bool
 	// wholeBody is the request body read whole (wholeBodyLimit), which
-	// rewrite gives the Transport in place of the client's stream.
+	// outbound gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
 	// client is the handler's writer, which finish flushes before it
 	// waits for the output.
