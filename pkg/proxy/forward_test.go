@@ -464,3 +464,40 @@ func TestCloneHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardSwitchingProtocols: an upstream that switches protocols has
+// nobody to hand the connection to; the record keeps its answer's head,
+// with the upgrade headers, as llmtap's does for a client that took the
+// connection, and the connection is closed.
+func TestForwardSwitchingProtocols(t *testing.T) {
+	var gotUpgrade string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUpgrade = r.Header.Get("Connection") + "/" + r.Header.Get("Upgrade")
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		_ = brw.Flush()
+		_, _ = io.Copy(io.Discard, brw) // until the tap closes the connection
+	}))
+	defer up.Close()
+	sink := &collect{}
+	tap, err := New(Config{Upstream: up.URL, Sink: sink, IdleTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/v1/realtime", nil)
+	r.Header.Set("Connection", "Upgrade")
+	r.Header.Set("Upgrade", "websocket")
+	tap.Forward(r)
+	rec := sink.wait(t, 1)[0]
+	if gotUpgrade != "Upgrade/websocket" {
+		t.Errorf("the upstream got Connection/Upgrade %q", gotUpgrade)
+	}
+	if rec.Response == nil || rec.Response.Status != http.StatusSwitchingProtocols || rec.Error != nil ||
+		rec.Response.Headers["upgrade"] != "websocket" {
+		t.Errorf("record: %s", rec.raw)
+	}
+}
