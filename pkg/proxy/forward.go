@@ -8,7 +8,8 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"strings"
-	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Forward sends r to the upstream and records the exchange as ServeHTTP
@@ -79,7 +80,7 @@ func (t *Tap) forward(ex *exchange, in *http.Request, body io.ReadCloser) {
 		return
 	}
 	removeHopByHopHeaders(out.Header)
-	if headerValuesContainToken(in.Header["Te"], "trailers") {
+	if httpguts.HeaderValuesContainsToken(in.Header["Te"], "trailers") {
 		out.Header.Set("Te", "trailers")
 	}
 	if upType != "" {
@@ -177,44 +178,10 @@ func isHopHeader(name string) bool {
 
 // upgradeType is the protocol a request asks to switch to, if any.
 func upgradeType(h http.Header) string {
-	if !headerValuesContainToken(h["Connection"], "Upgrade") {
+	if !httpguts.HeaderValuesContainsToken(h["Connection"], "Upgrade") {
 		return ""
 	}
 	return h.Get("Upgrade")
-}
-
-// headerValuesContainToken reports whether any of the comma-separated
-// values holds token, in ASCII and ignoring case and spaces around it (as
-// the proxy's golang.org/x/net/http/httpguts.HeaderValuesContainsToken).
-func headerValuesContainToken(values []string, token string) bool {
-	for _, v := range values {
-		for t := range strings.SplitSeq(v, ",") {
-			if tokenEqual(strings.Trim(t, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// tokenEqual is ASCII strings.EqualFold: tokens are ASCII only.
-func tokenEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] >= utf8.RuneSelf || lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerASCII(b byte) byte {
-	if 'A' <= b && b <= 'Z' {
-		return b + ('a' - 'A')
-	}
-	return b
 }
 
 // isPrint reports whether s is printable ASCII.
