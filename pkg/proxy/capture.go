@@ -35,28 +35,29 @@ const (
 
 func (p *copyPool) Get() []byte {
 	if p.bigOut.Add(1) <= maxBigCopies {
-		return getBuffer(&p.big, bigCopyBuffer)
+		if b, ok := p.big.Get().(*[bigCopyBuffer]byte); ok {
+			return b[:]
+		}
+		return new([bigCopyBuffer]byte)[:]
 	}
 	p.bigOut.Add(-1)
-	return getBuffer(&p.small, smallCopyBuffer)
+	if b, ok := p.small.Get().(*[smallCopyBuffer]byte); ok {
+		return b[:]
+	}
+	return new([smallCopyBuffer]byte)[:]
 }
 
-// Put takes back a buffer from Get, told apart by its size.
+// Put takes back a buffer from Get, told apart by its size. The pools hold
+// the buffers' arrays, so that giving one back allocates nothing (a
+// pointer to a slice would be a new one each time).
 func (p *copyPool) Put(b []byte) {
 	switch len(b) {
 	case bigCopyBuffer:
 		p.bigOut.Add(-1)
-		p.big.Put(&b)
+		p.big.Put((*[bigCopyBuffer]byte)(b))
 	case smallCopyBuffer:
-		p.small.Put(&b)
+		p.small.Put((*[smallCopyBuffer]byte)(b))
 	}
-}
-
-func getBuffer(pool *sync.Pool, size int) []byte {
-	if b, ok := pool.Get().(*[]byte); ok {
-		return *b
-	}
-	return make([]byte, size)
 }
 
 // captureBuffers pools the buffers bodies are captured into, by size

@@ -21,8 +21,9 @@ import (
 type exchangeKey struct{}
 
 // exchange is the state of one client request and its response while it is
-// forwarded. Fields set by the trace hooks and the silence timer, which run
-// on other goroutines, are atomic; the rest belong to the handler goroutine.
+// forwarded. Fields set by the trace hooks, which run on other goroutines,
+// are atomic; the watch* fields belong to the Tap's silenceWatch; the rest
+// belong to the handler goroutine.
 type exchange struct {
 	tap    *Tap
 	in     *http.Request
@@ -37,32 +38,36 @@ type exchange struct {
 	resBody     *responseBody
 	err         *record.Error // set by upstreamError
 
-	ttfb    atomic.Int64 // nanoseconds since start; 0 = no byte yet
-	silence *time.Timer  // runs checkSilence; nil when unlimited
-	// heard is when the upstream last said something, in nanoseconds
-	// since start, and silenceState whether the timer is armed.
+	ttfb atomic.Int64 // nanoseconds since start; 0 = no byte yet
+	// silence watches the upstream's silence; nil when unlimited. heard
+	// is when the upstream last said something, in nanoseconds since
+	// start, and silenceState whether the exchange is watched.
+	silence      *silenceWatch
 	heard        atomic.Int64
 	silenceState atomic.Int32
+	// The exchange's place among silence's armed exchanges.
+	watchPrev, watchNext *exchange
+	watched              bool
 	// wholeBody is the request body read whole (wholeBodyLimit), which
-	// rewrite gives the Transport in place of the client's stream.
+	// outbound gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
 	// client is the handler's writer, which finish flushes before it
 	// waits for the output.
 	client http.ResponseWriter
 	once   sync.Once
+	hooks  httptrace.ClientTrace // see trace
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
 	start := time.Now()
 	ex := &exchange{tap: t, in: r, start: start, id: t.newID(start)}
-	if d := t.cfg.IdleTimeout; d > 0 {
-		ex.silence = time.AfterFunc(d, ex.checkSilence)
-		ex.silence.Stop() // armed once the request is sent
+	if t.cfg.IdleTimeout > 0 {
+		ex.silence = &t.silence // armed once the request is sent
 	}
 	return ex
 }
 
-// The states of the silence timer.
+// The states of an exchange's silence watch.
 const (
 	silenceUnarmed = iota
 	silenceArmed
@@ -75,113 +80,119 @@ func exchangeFrom(ctx context.Context) *exchange {
 }
 
 // touch notes that the upstream just said something, and arms the
-// silence timer the first time.
+// silence watch the first time.
 func (ex *exchange) touch() { ex.heardAt(time.Since(ex.start)) }
 
 // heardAt is touch for a time since start already read.
 //
-// Resetting the timer on every chunk cost more than the rest of a chunk's
+// Resetting a timer on every chunk cost more than the rest of a chunk's
 // capture (the timer's lock and heap); the time is noted instead, and the
-// timer, when it fires, looks at it (checkSilence).
+// watch, when its timer fires, looks at it.
 func (ex *exchange) heardAt(at time.Duration) {
 	if ex.silence == nil {
 		return
 	}
 	ex.heard.Store(int64(at))
 	if ex.silenceState.Load() == silenceUnarmed && ex.silenceState.CompareAndSwap(silenceUnarmed, silenceArmed) {
-		ex.silence.Reset(ex.tap.cfg.IdleTimeout)
+		ex.silence.arm(ex)
 	}
-}
-
-// checkSilence runs when the silence timer fires: the exchange ends if the
-// upstream has said nothing for IdleTimeout, else the timer is set for
-// when it will have been silent that long.
-func (ex *exchange) checkSilence() {
-	if ex.silenceState.Load() == silenceOver {
-		return
-	}
-	d := ex.tap.cfg.IdleTimeout
-	if silent := time.Since(ex.start) - time.Duration(ex.heard.Load()); silent < d {
-		ex.silence.Reset(d - silent)
-		return
-	}
-	ex.cancel(errUpstreamSilent)
 }
 
 // flushClient sends the client what of the answer still sits in the
 // server's buffer (bodyFlushInterval holds a known-length body back).
 func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client).Flush() }
 
-// quiet stops the silence timer for good: the upstream has nothing more
-// to say.
+// quiet stops watching the upstream's silence for good: it has nothing
+// more to say.
 func (ex *exchange) quiet() {
-	if ex.silence != nil {
-		ex.silenceState.Store(silenceOver)
-		ex.silence.Stop()
+	if ex.silence != nil && ex.silenceState.Swap(silenceOver) == silenceArmed {
+		ex.silence.disarm(ex)
 	}
 }
 
-// rewrite points the outgoing request at the upstream (see upstreamPath),
-// keeps the client's query and forwarding headers byte for byte, and hooks
-// the trace that times the first response byte.
+// rewrite is the proxy's Rewrite hook: outbound, then the trace that times
+// the exchange.
 func (t *Tap) rewrite(pr *httputil.ProxyRequest) {
 	ex := exchangeFrom(pr.In.Context())
+	t.outbound(ex, pr.In, pr.Out)
+	pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), ex.trace()))
+}
+
+// outbound points out, the request to send for in (with its own URL and
+// Header), at the upstream (see upstreamPath), keeps the client's query and
+// forwarding headers byte for byte, and gives it the request body read
+// whole, if it was. ServeHTTP (through the proxy's Rewrite hook) and
+// Forward both prepare their requests so.
+func (t *Tap) outbound(ex *exchange, in, out *http.Request) {
 	if ex.wholeBody != nil {
-		// Here, not in ServeHTTP: the proxy wraps the body it is given,
-		// and the Transport sends the head apart unless the body is one
-		// it knows is in memory.
-		pr.Out.Body = ex.wholeBody
+		// Here, not before: the proxy wraps the body it is given, and the
+		// Transport sends the head apart unless the body is one it knows
+		// is in memory.
+		out.Body = ex.wholeBody
 	}
-	out := pr.Out.URL
-	out.Scheme = t.base.Scheme
-	out.Host = t.base.Host
-	out.RawPath = upstreamPath(t.basePath, pr.In.URL.EscapedPath())
-	out.Path, _ = url.PathUnescape(out.RawPath) // the server already rejected bad escapes
-	out.User = nil                              // never the userinfo of an absolute-form request target
-	out.RawQuery = joinQuery(t.base.RawQuery, pr.In.URL.RawQuery)
-	out.ForceQuery = false
-	pr.Out.Host = "" // send the upstream's host, as an API expects
-	if u := t.base.User; u != nil && pr.Out.Header.Get("Authorization") == "" {
+	u := out.URL
+	u.Scheme = t.base.Scheme
+	u.Host = t.base.Host
+	u.RawPath = upstreamPath(t.basePath, in.URL.EscapedPath())
+	u.Path, _ = url.PathUnescape(u.RawPath) // the server already rejected bad escapes
+	u.User = nil                            // never the userinfo of an absolute-form request target
+	u.RawQuery = joinQuery(t.base.RawQuery, in.URL.RawQuery)
+	u.ForceQuery = false
+	out.Host = "" // send the upstream's host, as an API expects
+	if user := t.base.User; user != nil && out.Header.Get("Authorization") == "" {
 		// http.Transport ignores URL.User; a service behind basic auth
 		// (or a bare token in the URL) needs the header. The client's own
 		// Authorization, when it sends one, wins.
-		password, _ := u.Password()
-		pr.Out.SetBasicAuth(u.Username(), password)
+		password, _ := user.Password()
+		out.SetBasicAuth(user.Username(), password)
 	}
 
-	// Rewrite mode strips these before calling us; a tap is transparent.
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-		if v, ok := pr.In.Header[h]; ok {
-			pr.Out.Header[h] = v
+	// The proxy's Rewrite mode strips these before calling its hook; a tap
+	// is transparent.
+	for _, h := range forwardingHeaders {
+		if v, ok := in.Header[h]; ok {
+			out.Header[h] = v
 		}
 	}
+	ex.upstreamURL = u.String()
+}
 
-	ex.upstreamURL = out.String()
-	trace := &httptrace.ClientTrace{
+// forwardingHeaders are the headers httputil.ReverseProxy's Rewrite mode
+// removes from the outgoing request.
+var forwardingHeaders = [...]string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+
+// trace returns the hooks that note when the request was sent and when the
+// first byte of the answer came.
+func (ex *exchange) trace() *httptrace.ClientTrace {
+	ex.hooks = httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { ex.touch() },
 		GotFirstResponseByte: func() {
 			ex.ttfb.CompareAndSwap(0, max(int64(time.Since(ex.start)), 1))
 			ex.touch()
 		},
 	}
-	pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), trace))
+	return &ex.hooks
+}
+
+// captureResponse is the proxy's ModifyResponse hook; see
+// exchange.captureResponse.
+func (t *Tap) captureResponse(res *http.Response) error {
+	exchangeFrom(res.Request.Context()).captureResponse(res)
+	return nil
 }
 
 // captureResponse runs once the upstream's headers are in (hop-by-hop
-// headers already removed): it wraps the body to capture it as the proxy
-// copies it to the client.
-func (t *Tap) captureResponse(res *http.Response) error {
-	ex := exchangeFrom(res.Request.Context())
+// headers already removed): it wraps the body to capture it as it is read.
+func (ex *exchange) captureResponse(res *http.Response) {
 	ex.res = res
 	if res.StatusCode == http.StatusSwitchingProtocols || res.Body == nil || res.Body == http.NoBody {
 		// An upgraded connection's body must stay the raw connection for
 		// the proxy to splice it; it is not captured.
 		ex.quiet()
-		return nil
+		return
 	}
-	ex.resBody = &responseBody{rc: res.Body, ex: ex, capture: t.newCapture(), timed: isStreamed(res)}
+	ex.resBody = &responseBody{rc: res.Body, ex: ex, capture: ex.tap.newCapture(), timed: isStreamed(res)}
 	res.Body = ex.resBody
-	return nil
 }
 
 // isStreamed reports whether a response is streamed, as every reader of
@@ -190,13 +201,25 @@ func isStreamed(res *http.Response) bool {
 	return record.Streamed(res.Header.Get("Content-Type"), res.ContentLength)
 }
 
-// upstreamError answers the client when no response came from upstream, and
-// notes why for the record.
+// upstreamError is the proxy's ErrorHandler: it answers the client when no
+// response came from upstream (see exchange.upstreamFailed).
 func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	ex := exchangeFrom(r.Context())
+	status, kind, msg := ex.upstreamFailed(r.Context(), err)
+	if status == 0 {
+		return // the client is gone; there is nobody to answer
+	}
+	writeError(w, status, kind, msg)
+}
+
+// upstreamFailed notes for the record why no response came from upstream,
+// and returns what to answer the client with (status 0: nobody to answer).
+// ctx is the outgoing request's.
+func (ex *exchange) upstreamFailed(ctx context.Context, err error) (status int, kind, msg string) {
+	t := ex.tap
 	ex.quiet()
-	kind, status, err := ex.failure(r.Context(), err, false)
-	msg := t.errorMessage(kind, err)
+	kind, status, err = ex.failure(ctx, err, false)
+	msg = t.errorMessage(kind, err)
 	if status == http.StatusBadRequest {
 		msg = "llmtap: the request body could not be read: " + err.Error()
 	}
@@ -204,16 +227,15 @@ func (t *Tap) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	if kind == record.KindUpstreamUnreachable && ex.reqBody != nil && ex.reqBody.untouched() {
 		ex.reqBody.drain(t.cfg.MaxBody)
 	}
-	if status == 0 {
-		return // the client is gone; there is nobody to answer
-	}
-	writeError(w, status, kind, msg)
+	return status, kind, msg
 }
 
 // finish gathers what was received into a record. It runs deferred, so it
-// also runs when the proxy aborts a failed stream. The costly part (decoding
-// a compressed body, encoding, writing) runs after the handler has returned,
-// so the client's response ends without waiting for the record.
+// also runs when the proxy aborts a failed stream. For a client's exchange
+// (ServeHTTP) the costly part (decoding a compressed body, encoding,
+// writing) runs after the handler has returned, so the client's response
+// ends without waiting for the record. With no client (Forward), it runs
+// here, on the caller's goroutine, which waits for it anyway.
 func (ex *exchange) finish() {
 	ex.once.Do(func() {
 		ex.quiet()
@@ -254,6 +276,10 @@ func (ex *exchange) finish() {
 			}
 		}
 
+		if ex.client == nil {
+			t.deliver(rec, reqCapture, resCapture, contentEncoding)
+			return
+		}
 		select {
 		case t.pending <- struct{}{}:
 		default:
@@ -265,30 +291,38 @@ func (ex *exchange) finish() {
 		}
 		t.inflight.Add(1)
 		go func() {
-			var decoded capture
 			defer func() {
-				reqCapture.release()
-				resCapture.release()
-				decoded.release()
 				<-t.pending
 				t.inflight.Done()
 			}()
-			rec.Request.Body = reqCapture.body()
-			if rec.Response != nil {
-				rec.Response.Body, decoded = t.decoded(&resCapture, contentEncoding)
-			}
-			spillErr := errors.Join(reqCapture.spillErr, resCapture.spillErr, decoded.spillErr)
-			switch {
-			case rec.Error != nil:
-			case spillErr != nil:
-				rec.Error = &record.Error{Kind: record.KindBodyTruncated,
-					Message: "a body could not be kept whole: " + spillErr.Error()}
-			case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
-				rec.Error = &record.Error{Kind: record.KindBodyTruncated, Message: t.errorMessage(record.KindBodyTruncated, nil)}
-			}
-			t.cfg.Sink.Record(rec)
+			t.deliver(rec, reqCapture, resCapture, contentEncoding)
 		}()
 	})
+}
+
+// deliver puts the captured bodies into rec, notes a body that could not
+// be kept whole, hands rec to the sink and releases the captures.
+func (t *Tap) deliver(rec *record.Record, reqCapture, resCapture capture, contentEncoding string) {
+	var decoded capture
+	defer func() {
+		reqCapture.release()
+		resCapture.release()
+		decoded.release()
+	}()
+	rec.Request.Body = reqCapture.body()
+	if rec.Response != nil {
+		rec.Response.Body, decoded = t.decoded(&resCapture, contentEncoding)
+	}
+	spillErr := errors.Join(reqCapture.spillErr, resCapture.spillErr, decoded.spillErr)
+	switch {
+	case rec.Error != nil:
+	case spillErr != nil:
+		rec.Error = &record.Error{Kind: record.KindBodyTruncated,
+			Message: "a body could not be kept whole: " + spillErr.Error()}
+	case rec.Request.Body.Truncated || rec.Response != nil && rec.Response.Body.Truncated:
+		rec.Error = &record.Error{Kind: record.KindBodyTruncated, Message: t.errorMessage(record.KindBodyTruncated, nil)}
+	}
+	t.cfg.Sink.Record(rec)
 }
 
 // decoded returns the body as the record keeps it: decoded when the

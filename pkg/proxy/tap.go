@@ -40,12 +40,12 @@ var errClientGone = errors.New("client went away")
 // gone away, so that a response already complete on the wire ends cleanly.
 const clientGoneGrace = 100 * time.Millisecond
 
-// errUpstreamSilent is the cancellation cause set by an exchange's silence
-// timer.
+// errUpstreamSilent is the cancellation cause set by the silence watch.
 var errUpstreamSilent = errors.New("upstream silent for too long")
 
 // Sink receives each finished record exactly once, from the exchange's own
-// goroutine, after the client has been answered. It may block
+// goroutine, after the client has been answered (Forward: from its
+// caller's goroutine, before Forward returns). It may block
 // (back-pressure). It must not keep rec or any slice in it after returning:
 // the capture buffers go back to a pool, and a body's record.Source (a
 // large body, spilled to a temporary file) is closed.
@@ -86,10 +86,10 @@ type Config struct {
 	TempDir string
 	// RedactHeaders names extra headers whose values never reach a record.
 	RedactHeaders []string
-	// Annotate, if set, is called once per exchange, on the handler's
-	// goroutine, with the request as ServeHTTP received it and the record
-	// once its times, method, path and headers are set (before its bodies
-	// and before the sink sees it). It may fill fields the tap knows
+	// Annotate, if set, is called once per exchange, on the handler's (or
+	// Forward's caller's) goroutine, with the request as ServeHTTP (or
+	// Forward) received it and the record once its times, method, path and
+	// headers are set (before its bodies and before the sink sees it). It may fill fields the tap knows
 	// nothing of, such as a replay's Replay object, from the request's
 	// context. It must not keep rec.
 	Annotate func(in *http.Request, rec *record.Record)
@@ -112,6 +112,7 @@ type Tap struct {
 
 	copies      copyPool       // the buffers bodies are copied through
 	captureBufs captureBuffers // the buffers bodies are captured into
+	silence     silenceWatch   // ends exchanges silent for IdleTimeout
 }
 
 // maxPendingRecords bounds the records finished but not yet handed to the
@@ -161,6 +162,7 @@ func New(cfg Config) (*Tap, error) {
 		redactor: redact.New(cfg.RedactHeaders),
 		idPrefix: hex.EncodeToString(rnd[:]),
 		pending:  make(chan struct{}, maxPendingRecords),
+		silence:  silenceWatch{idle: cfg.IdleTimeout},
 	}
 	t.rp = &httputil.ReverseProxy{
 		Rewrite:        t.rewrite,
@@ -306,13 +308,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer clientGone()
 	ex.cancel = cancel
 	ex.ctx = ctx
-	if r.Body != nil && r.Body != http.NoBody {
-		ex.reqBody = t.newRequestBody(r.Body)
-		r.Body = ex.reqBody
-		if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
-			ex.wholeBody = ex.reqBody.readWhole(r.ContentLength) // sent by rewrite
-		}
-	}
+	r.Body = ex.takeBody(r)
 	r = r.WithContext(context.WithValue(ctx, exchangeKey{}, ex))
 
 	// The proxy ends a stream that fails mid-way with
@@ -339,6 +335,20 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			go lingerClose(conn)
 		}
 	}
+}
+
+// takeBody starts capturing r's body, if it has one, and returns the body
+// to forward in its place. A small body of known length is read whole at
+// once (wholeBodyLimit); outbound sends that copy.
+func (ex *exchange) takeBody(r *http.Request) io.ReadCloser {
+	if r.Body == nil || r.Body == http.NoBody {
+		return r.Body
+	}
+	ex.reqBody = ex.tap.newRequestBody(r.Body)
+	if 0 < r.ContentLength && r.ContentLength <= wholeBodyLimit && r.Header.Get("Expect") == "" {
+		ex.wholeBody = ex.reqBody.readWhole(r.ContentLength)
+	}
+	return ex.reqBody
 }
 
 // lingerTime is how long lingerClose lets a client go on sending.

@@ -102,11 +102,14 @@ func (r *Runner) Run(stop context.Context) int {
 	if sendCtx == nil {
 		sendCtx = context.Background()
 	}
+	closed := r.Schedule.pace.Closed
+	if closed && r.Concurrency > 0 {
+		return r.runClosed(stop, clock, sendCtx)
+	}
 	var slots chan struct{}
 	if r.Concurrency > 0 {
 		slots = make(chan struct{}, r.Concurrency)
 	}
-	closed := r.Schedule.pace.Closed
 	t0 := clock.Now()
 	sent := 0
 	for {
@@ -157,6 +160,79 @@ func (r *Runner) Run(stop context.Context) int {
 	}
 }
 
+// runClosed is Run for a closed loop with a concurrency cap: Concurrency
+// workers each take the next request as soon as their send has ended. With
+// a dispatcher between them, every request cost two goroutine hand-offs
+// more (a slot given back woke the dispatcher, which woke a worker).
+// Run returns as it does otherwise: once the schedule is over (the item
+// after the last one taken is looked at beforehand), the duration is up or
+// stop is done, with the sends in flight going on.
+func (r *Runner) runClosed(stop context.Context, clock Clock, sendCtx context.Context) int {
+	var (
+		mu    sync.Mutex
+		sent  int
+		over  bool
+		ended = make(chan struct{})
+	)
+	t0 := clock.Now()
+	next, more := r.Schedule.Next()
+	end := func() { // with mu held
+		if !over {
+			over = true
+			close(ended)
+		}
+	}
+	if !more {
+		return 0
+	}
+	take := func() (j job, ok bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if over {
+			return j, false
+		}
+		if stop.Err() != nil {
+			end()
+			return j, false
+		}
+		j.plan.Scheduled = clock.Now()
+		if r.Duration > 0 && j.plan.Scheduled.Sub(t0) >= r.Duration {
+			end()
+			return j, false
+		}
+		j.req, j.ctx = &r.Requests[next.Index], sendCtx
+		sent++
+		r.sent.Add(1)
+		r.inFlight.Add(1)
+		if next, more = r.Schedule.Next(); !more {
+			end()
+		}
+		return j, true
+	}
+	for range r.Concurrency {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for {
+				j, ok := take()
+				if !ok {
+					return
+				}
+				r.Send(j.ctx, j.req, j.plan)
+				r.inFlight.Add(-1)
+			}
+		}()
+	}
+	select {
+	case <-ended:
+	case <-stop.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	end()
+	return sent
+}
+
 // job is one send handed to a worker.
 type job struct {
 	req   *Request
@@ -195,6 +271,11 @@ func (r *Runner) dispatch(j job) {
 
 // worker runs j, then the sends dispatch hands it, until it has been idle
 // for workerIdle or Wait has returned.
+//
+// The idle timer is not reset after every send (a timer reset takes the
+// runtime's timer lock, on every request of a closed loop); when it fires,
+// the worker goes on waiting for whatever is left of workerIdle since its
+// last send ended.
 func (r *Runner) worker(j job) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
@@ -209,13 +290,21 @@ func (r *Runner) worker(j job) {
 			<-j.slots
 		}
 		r.wg.Done()
-		idle.Reset(workerIdle)
-		select {
-		case j = <-r.work:
-		case <-idle.C:
-			return
-		case <-r.quit:
-			return
+		ended := time.Now()
+	wait:
+		for {
+			select {
+			case j = <-r.work:
+				break wait
+			case <-idle.C:
+				if rest := workerIdle - time.Since(ended); rest > 0 {
+					idle.Reset(rest)
+					continue
+				}
+				return
+			case <-r.quit:
+				return
+			}
 		}
 	}
 }

@@ -6,19 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/llmtap/llmtap/pkg/proxy"
 	"github.com/llmtap/llmtap/pkg/record"
 )
 
-// Sender sends requests to a target through an in-process proxy.Tap, as if
-// a client had sent them to llmtap: the target gets them by llmtap's path
-// rules, headers and body untouched (no User-Agent or Accept-Encoding of
-// its own, no decompression), and each attempt is recorded by llmtap's own
-// capture and encoding code, with its replay object added. The record's
-// start is when the Tap took the request, which is the actual send.
+// Sender sends requests to a target through an in-process proxy.Tap's
+// Forward, as if a client had sent them to llmtap: the target gets them by
+// llmtap's path rules, headers and body untouched (no User-Agent or
+// Accept-Encoding of its own, no decompression), and each attempt is
+// recorded by llmtap's own capture and encoding code, with its replay
+// object added. The record's start is when the Tap took the request, which
+// is the actual send.
 type Sender struct {
 	tap  *proxy.Tap
 	host string
@@ -89,57 +89,26 @@ func annotate(in *http.Request, rec *record.Record) {
 	}
 }
 
-// Send sends req and returns once the exchange has ended; its record
-// follows through the Tap's sink. Cancelling ctx with proxy.ErrShutdown as
-// its cause cuts the exchange, recorded with error.kind shutdown.
+// Send sends req and returns once the exchange has ended and its record
+// has been handed to the Tap's sink. Cancelling ctx with proxy.ErrShutdown
+// as its cause cuts the exchange, recorded with error.kind shutdown.
 func (s *Sender) Send(ctx context.Context, req *Request, plan Plan) {
 	ctx = context.WithValue(ctx, sendKey{}, &sent{of: req.Of, plan: plan})
-	// An empty URL parses without error; the request is made with its
-	// context rather than copied by WithContext, and the URL filled in.
-	hr, err := http.NewRequestWithContext(ctx, req.Method, "", nil)
-	if err != nil {
-		// The reader took the method from a record; net/http refuses
-		// only what no server would take either.
-		hr = (&http.Request{Method: req.Method, URL: &url.URL{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
-	}
-	u := hr.URL
-	u.RawPath, u.RawQuery = req.Path, req.Query
+	u := &url.URL{RawPath: req.Path, RawQuery: req.Query}
 	if p, err := url.PathUnescape(req.Path); err == nil {
 		u.Path = p
 	} else {
 		u.Path = req.Path
 	}
-	hr.Header = req.Header // read only: the Tap's proxy sends a copy
-	hr.Host = s.host
+	hr := (&http.Request{
+		Method: req.Method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: req.Header, // read only: Forward sends a copy
+		Host:   s.host,
+		Body:   http.NoBody,
+	}).WithContext(ctx)
 	if len(req.Body) > 0 {
 		hr.Body = io.NopCloser(bytes.NewReader(req.Body))
 		hr.ContentLength = int64(len(req.Body))
-	} else {
-		hr.Body = http.NoBody
 	}
-	w := discards.Get().(*discard)
-	s.tap.ServeHTTP(w, hr)
-	// The Tap is done with w: nothing of an exchange writes to its
-	// client after ServeHTTP has returned.
-	clear(w.h)
-	discards.Put(w)
+	s.tap.Forward(hr)
 }
-
-// discards pools the response writers of sends, and so their header maps.
-var discards = sync.Pool{New: func() any { return &discard{h: http.Header{}} }}
-
-// discard is the response writer of a send: the answer is captured by the
-// Tap on its way through and needs no other reader.
-type discard struct{ h http.Header }
-
-var _ http.Flusher = (*discard)(nil)
-
-// EnableFullDuplex says yes at once: nothing is written back while the
-// request body is read. Without it the Tap's call would walk the writer
-// and build a "not supported" error on every send.
-func (d *discard) EnableFullDuplex() error { return nil }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
-func (d *discard) Flush()                      {}

@@ -48,6 +48,7 @@ type CLI struct {
 	Llmtap       string        `default:"bin/llmtap" help:"llmtap binary (relative to the repository root)."`
 	LlmtapSkip   string        `hidden:"" help:"Skip llmtap with this reason (set by bench.sh when the build fails)."`
 	LlmtapArg    []string      `sep:"none" placeholder:"ARG" help:"Extra argument for llmtap, repeatable (e.g. --llmtap-arg=--some-flag)."`
+	Records      string        `enum:"pipe,file" default:"pipe" help:"Where llmtap writes its records: pipe (its stdout, read and counted by the bench, as in 'llmtap | tee …') or file (-o FILE in the bench's temporary directory). The 'machine' line says what a byte written to a new file costs here."`
 	Bareproxy    string        `default:"bin/bareproxy" help:"bareproxy binary (relative to the repository root)."`
 	Python       string        `default:"/usr/bin/python3" help:"Python with Debian's fastapi, httpx and uvicorn, for the original script."`
 	Shared       string        `help:"The shared folder holding reference/ (default: ../shared from the repository root)."`
@@ -168,6 +169,8 @@ func run(cli *CLI) int {
 
 	fmt.Printf("llmtap bench: %d CPUs; %d rounds of %v per case (+%v warmup); %d connections; sse %d chunks; sse-small %d chunks; slow %d chunks × %v; many = %d slow streams; big %d MiB × %d\n",
 		runtime.NumCPU(), cli.Rounds, cli.Duration, cli.Warmup, cli.Conns, cli.Chunks, cli.SmallChunks, cli.SlowChunks, cli.SlowInterval, cli.SlowConns, cli.BigMB, cli.Rounds*cli.BigReps)
+
+	fmt.Println(machineWriteCost(tmp))
 
 	rows := runAll(ctx, e, client, p)
 	if ctx.Err() != nil {

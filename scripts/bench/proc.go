@@ -60,6 +60,12 @@ const guardScript = `trap 'kill -KILL 0' TERM INT HUP; "$0" "$@" & wait $!`
 // containing readyPrefix and returns the rest of that line. With guard, argv
 // runs under guardScript (for programs that fork workers).
 func startProc(name string, argv []string, dir, logPath, readyPrefix string, guard bool) (*proc, string, error) {
+	return startProcOut(name, argv, dir, logPath, readyPrefix, guard, nil)
+}
+
+// startProcOut is startProc with the child's stdout going to stdout, when
+// it is not nil, through a pipe that the bench drains.
+func startProcOut(name string, argv []string, dir, logPath, readyPrefix string, guard bool, stdout io.Writer) (*proc, string, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, "", err
@@ -72,6 +78,9 @@ func startProc(name string, argv []string, dir, logPath, readyPrefix string, gua
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Stdout = logf
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
 	cmd.SysProcAttr = attr
 	// An os.Pipe rather than StderrPipe: the reader must see EOF on its own,
 	// not have the pipe closed under it by Wait.

@@ -274,8 +274,7 @@ func (a *active) finish(ctx context.Context) {
 	if err != nil && ctx.Err() == nil && !a.dead && t.name == "llmtap" {
 		r.notes = append(r.notes, fmt.Sprintf("exit after SIGTERM: %v", err))
 	}
-	if t.recordGlob != "" {
-		size, lines, _ := globStats(t.recordGlob)
+	if size, lines, ok := t.recordStats(); ok {
 		sent := r.sent.Load()
 		r.m["record_bytes"], r.m["records"], r.m["requests"] = float64(size), float64(lines), float64(sent)
 		if t.name == "llmtap" && lines != sent {

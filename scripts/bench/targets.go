@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +23,9 @@ type target struct {
 	shared bool // proc is the upstream itself: never stopped per row
 	// recordGlob names the record files the target writes, if any.
 	recordGlob string
+	// records counts what the target writes to its stdout, when its
+	// records go there.
+	records *lineCounter
 	grace      time.Duration
 }
 
@@ -151,16 +157,45 @@ func setupLlmtap(e *env) (*target, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("%w llmtap: %s missing (go build -o bin/llmtap ./cmd/llmtap)", errSkip, bin)
 	}
-	out := filepath.Join(e.tmp, "llmtap.jsonl")
-	argv := append([]string{bin, "--upstream", e.upstream + "/v1", "--port", "0", "-o", out}, e.cli.LlmtapArg...)
-	p, rest, err := startProc("llmtap", argv, e.tmp, filepath.Join(e.tmp, "llmtap.log"), "llmtap: listening on ", false)
+	argv := []string{bin, "--upstream", e.upstream + "/v1", "--port", "0"}
+	t := &target{name: "llmtap", grace: 15 * time.Second}
+	var stdout io.Writer
+	if e.cli.Records == "file" {
+		t.recordGlob = filepath.Join(e.tmp, "llmtap.jsonl")
+		argv = append(argv, "-o", t.recordGlob)
+	} else {
+		t.records = &lineCounter{}
+		stdout = t.records
+	}
+	argv = append(argv, e.cli.LlmtapArg...)
+	p, rest, err := startProcOut("llmtap", argv, e.tmp, filepath.Join(e.tmp, "llmtap.log"), "llmtap: listening on ", false, stdout)
 	if err != nil {
 		return nil, err
 	}
-	return &target{
-		name: "llmtap", url: strings.TrimSuffix(rest, "/") + chatPath, proc: p, grace: 15 * time.Second,
-		recordGlob: out,
-	}, nil
+	t.url, t.proc = strings.TrimSuffix(rest, "/")+chatPath, p
+	return t, nil
+}
+
+// lineCounter counts the bytes and lines written to it, and keeps none.
+type lineCounter struct {
+	bytes, lines atomic.Int64
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.bytes.Add(int64(len(p)))
+	c.lines.Add(int64(bytes.Count(p, []byte{'\n'})))
+	return len(p), nil
+}
+
+// recordStats is the size and line count of the records written so far.
+func (t *target) recordStats() (size, lines int64, ok bool) {
+	if t.records != nil {
+		return t.records.bytes.Load(), t.records.lines.Load(), true
+	}
+	if t.recordGlob != "" {
+		return globStats(t.recordGlob)
+	}
+	return 0, 0, false
 }
 
 func (e *env) abs(p string) string {
@@ -200,16 +235,22 @@ func globStats(pattern string) (size, lines int64, ok bool) {
 // settle waits until the target's record files stop growing for quiet (the
 // record of an exchange may be written after the client got its last byte).
 func (t *target) settle(ctx context.Context, quiet time.Duration) {
-	if t.recordGlob == "" {
+	size := func() int64 {
+		if t.records != nil {
+			return t.records.bytes.Load()
+		}
+		return globSize(t.recordGlob)
+	}
+	if t.recordGlob == "" && t.records == nil {
 		sleepCtx(ctx, 50*time.Millisecond)
 		return
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	last := globSize(t.recordGlob)
+	last := size()
 	stable := time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		sleepCtx(ctx, 25*time.Millisecond)
-		if s := globSize(t.recordGlob); s != last {
+		if s := size(); s != last {
 			last, stable = s, time.Now()
 		} else if time.Since(stable) >= quiet {
 			return
