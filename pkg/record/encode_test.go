@@ -442,10 +442,10 @@ func TestAppendStringContentBlocks(t *testing.T) {
 		})
 	}
 	for _, size := range []int{16, 32, 64} {
-		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0x85, 0xbf, 0xc2, 0xc3, 0xe2}
+		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0x85, 0xa0, 0xbf, 0xc2, 0xc3, 0xe2}
 		switch size {
 		case 32:
-			fills = []byte{'a', '"', '\n', 0x80, 0x85, 0xc3}
+			fills = []byte{'a', '"', '\n', 0x80, 0x85, 0xa0, 0xc3}
 		case 64:
 			fills = []byte{'"', 0x80} // two blocks of 32: what crosses from one to the next
 		}
@@ -473,6 +473,10 @@ func TestAppendStringContentBlocks(t *testing.T) {
 		strings.Repeat(`"`, 200),
 		strings.Repeat("\u2028x\xffy\x01\t", 30),
 		strings.Repeat("Voilà où l'été s'achève\u0085ñ\xc2\xc3 ", 8),
+		// Three-byte characters: punctuation, CJK, the last before the
+		// surrogates and the first after, U+FFFF; and what only looks
+		// like them: overlong forms, surrogates, cut characters.
+		strings.Repeat("it’s—“ok”… €5 日本\u2028\u2029\ud7ff\ue000\uffff\u0800 \xe0\x80\x80\xe0\x9f\xbf\xed\xa0\x80\xed\xbf\xbf\xe2\x80\xe2\x28\xa1", 6),
 		mix.String(),
 	} {
 		for n := range len(long) + 1 {

@@ -7,8 +7,9 @@
 // byte; then, indexed by a byte's low four bits, the byte itself for
 // '\t', '\n' and '\r' and 0xff for the others (never equal to a byte with
 // that low nibble that PSHUFB looks up); then, in the same places, what
-// turns '\t', '\n', '\r' into 't', 'n', 'r' when added; then 0xc0, 0xc1,
-// 0xe0, 0xc2 and 0x85 in every byte, to find characters of two bytes.
+// turns '\t', '\n', '\r' into 't', 'n', 'r' when added; then the bytes
+// that tell characters of two and three bytes (named by their offsets'
+// uses below) in every byte.
 DATA escconst<>+0x00(SB)/8, $0x2222222222222222
 DATA escconst<>+0x08(SB)/8, $0x2222222222222222
 DATA escconst<>+0x10(SB)/8, $0x2222222222222222
@@ -49,7 +50,43 @@ DATA escconst<>+0x120(SB)/8, $0x8585858585858585
 DATA escconst<>+0x128(SB)/8, $0x8585858585858585
 DATA escconst<>+0x130(SB)/8, $0x8585858585858585
 DATA escconst<>+0x138(SB)/8, $0x8585858585858585
-GLOBL escconst<>(SB), RODATA|NOPTR, $320
+DATA escconst<>+0x140(SB)/8, $0xdfdfdfdfdfdfdfdf
+DATA escconst<>+0x148(SB)/8, $0xdfdfdfdfdfdfdfdf
+DATA escconst<>+0x150(SB)/8, $0xdfdfdfdfdfdfdfdf
+DATA escconst<>+0x158(SB)/8, $0xdfdfdfdfdfdfdfdf
+DATA escconst<>+0x160(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA escconst<>+0x168(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA escconst<>+0x170(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA escconst<>+0x178(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA escconst<>+0x180(SB)/8, $0xedededededededed
+DATA escconst<>+0x188(SB)/8, $0xedededededededed
+DATA escconst<>+0x190(SB)/8, $0xedededededededed
+DATA escconst<>+0x198(SB)/8, $0xedededededededed
+DATA escconst<>+0x1a0(SB)/8, $0x9f9f9f9f9f9f9f9f
+DATA escconst<>+0x1a8(SB)/8, $0x9f9f9f9f9f9f9f9f
+DATA escconst<>+0x1b0(SB)/8, $0x9f9f9f9f9f9f9f9f
+DATA escconst<>+0x1b8(SB)/8, $0x9f9f9f9f9f9f9f9f
+DATA escconst<>+0x1c0(SB)/8, $0xa0a0a0a0a0a0a0a0
+DATA escconst<>+0x1c8(SB)/8, $0xa0a0a0a0a0a0a0a0
+DATA escconst<>+0x1d0(SB)/8, $0xa0a0a0a0a0a0a0a0
+DATA escconst<>+0x1d8(SB)/8, $0xa0a0a0a0a0a0a0a0
+DATA escconst<>+0x1e0(SB)/8, $0xe2e2e2e2e2e2e2e2
+DATA escconst<>+0x1e8(SB)/8, $0xe2e2e2e2e2e2e2e2
+DATA escconst<>+0x1f0(SB)/8, $0xe2e2e2e2e2e2e2e2
+DATA escconst<>+0x1f8(SB)/8, $0xe2e2e2e2e2e2e2e2
+DATA escconst<>+0x200(SB)/8, $0x8080808080808080
+DATA escconst<>+0x208(SB)/8, $0x8080808080808080
+DATA escconst<>+0x210(SB)/8, $0x8080808080808080
+DATA escconst<>+0x218(SB)/8, $0x8080808080808080
+DATA escconst<>+0x220(SB)/8, $0x0101010101010101
+DATA escconst<>+0x228(SB)/8, $0x0101010101010101
+DATA escconst<>+0x230(SB)/8, $0x0101010101010101
+DATA escconst<>+0x238(SB)/8, $0x0101010101010101
+DATA escconst<>+0x240(SB)/8, $0xa9a9a9a9a9a9a9a9
+DATA escconst<>+0x248(SB)/8, $0xa9a9a9a9a9a9a9a9
+DATA escconst<>+0x250(SB)/8, $0xa9a9a9a9a9a9a9a9
+DATA escconst<>+0x258(SB)/8, $0xa9a9a9a9a9a9a9a9
+GLOBL escconst<>(SB), RODATA|NOPTR, $608
 
 // func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
@@ -63,8 +100,6 @@ TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
 	MOVQ table+32(FP), R10
-	MOVQ DI, R11
-	MOVQ SI, R12
 	MOVOU escconst<>+0x00(SB), X8
 	MOVOU escconst<>+0x20(SB), X9
 	MOVOU escconst<>+0x40(SB), X10
@@ -108,35 +143,109 @@ escapes:
 	PMOVMSKB X5, BX
 	TESTL    BX, BX
 	JZ       letters
-	// A character of two bytes (0xc2-0xdf, then 0x80-0xbf) is copied as
-	// it is, unless it is U+0085; one cut by the block's end is left to
-	// the caller.
-	MOVO     X13, X1
-	PCMPGTB  X0, X1    // X1: 0x80-0xbf
+	// Characters of two and three bytes are copied as they are (a JSON
+	// string holds them so), not left to the caller; one cut by the
+	// block's end is left.
+	// C (R8): 0x80-0xbf, the bytes that continue a character
+	MOVO X13, X1
+	PCMPGTB X0, X1
 	PMOVMSKB X1, R8
-	MOVO     X0, X2
-	PCMPGTB  X14, X2   // X2: above 0xc1 as a signed byte: 0xc2-0xff or ASCII
-	MOVO     X15, X1
-	PCMPGTB  X0, X1    // X1: 0x80-0xdf
-	PAND     X1, X2
-	PMOVMSKB X2, R9    // R9: 0xc2-0xdf
-	SHRL     $1, R8
-	ANDL     R8, R9    // R9: the first bytes of characters of two bytes
-	MOVOU    escconst<>+0x100(SB), X1
-	PCMPEQB  X0, X1
-	PMOVMSKB X1, R8
-	MOVOU    escconst<>+0x120(SB), X2
-	PCMPEQB  X0, X2
-	PMOVMSKB X2, R14
-	SHRL     $1, R14
-	ANDL     R14, R8   // R8: the first bytes of U+0085
-	NOTL     R8
-	ANDL     R8, R9
-	LEAL     (R9)(R9*1), R8
-	ORL      R9, R8
-	NOTL     R8
-	ANDL     R8, BX
-	ANDL     R8, AX
+	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
+	MOVO X0, X1
+	PCMPGTB X14, X1
+	MOVO X15, X2
+	PCMPGTB X0, X2
+	PAND X1, X2
+	PMOVMSKB X2, R9
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R9
+	MOVO X0, X1
+	MOVOU escconst<>+0x100(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R11
+	MOVO X0, X1
+	MOVOU escconst<>+0x120(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R12
+	SHRL $1, R12
+	ANDL R12, R11
+	NOTL R11
+	ANDL R11, R9
+	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
+	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
+	MOVO X0, X1
+	MOVOU escconst<>+0x140(SB), X3
+	PCMPGTB X3, X1
+	MOVOU escconst<>+0x160(SB), X2
+	PCMPGTB X0, X2
+	PAND X1, X2
+	PMOVMSKB X2, R11
+	MOVO X0, X1
+	PCMPEQB X15, X1
+	PMOVMSKB X1, R12
+	MOVO X0, X1
+	MOVOU escconst<>+0x180(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R14
+	MOVL R12, R13
+	ORL R14, R13
+	NOTL R13
+	ANDL R13, R11
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R11
+	MOVO X13, X1
+	PCMPGTB X0, X1
+	MOVO X0, X2
+	MOVOU escconst<>+0x1a0(SB), X3
+	PCMPGTB X3, X2
+	PAND X1, X2
+	PMOVMSKB X2, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	ORL R12, R11
+	MOVOU escconst<>+0x1c0(SB), X1
+	PCMPGTB X0, X1
+	PMOVMSKB X1, R13
+	SHRL $1, R13
+	ANDL R13, R14
+	ORL R14, R11
+	MOVL R8, R13
+	SHRL $2, R13
+	ANDL R13, R11
+	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
+	MOVO X0, X1
+	MOVOU escconst<>+0x1e0(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R12
+	MOVO X0, X1
+	MOVOU escconst<>+0x200(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	MOVO X0, X1
+	MOVOU escconst<>+0x220(SB), X3
+	POR X3, X1
+	MOVOU escconst<>+0x240(SB), X3
+	PCMPEQB X3, X1
+	PMOVMSKB X1, R13
+	SHRL $2, R13
+	ANDL R13, R12
+	NOTL R12
+	ANDL R12, R11
+	// Every byte of those characters is copied as it is.
+	LEAL (R9)(R9*1), R8
+	ORL R9, R8
+	ORL R11, R8
+	LEAL (R11)(R11*1), R12
+	ORL R12, R8
+	SHLL $2, R11
+	ORL R11, R8
+	NOTL R8
+	ANDL R8, BX
+	ANDL R8, AX
 
 letters:
 	MOVO     X12, X6
@@ -182,12 +291,14 @@ expand:
 	SUBQ       R13, CX
 	ADDQ       AX, DI
 	SUBQ       AX, DX
-	CMPQ       R13, $16
-	JEQ        loop
+	// Taken up to a byte in the last three: most likely a character
+	// cut by the block's end; the next block starts with it.
+	CMPQ R13, $13
+	JAE  loop
 
 done:
-	SUBQ R12, SI
-	SUBQ R11, DI
+	SUBQ src+16(FP), SI
+	SUBQ dst+0(FP), DI
 	MOVQ SI, consumed+40(FP)
 	MOVQ DI, written+48(FP)
 	RET
@@ -196,15 +307,13 @@ done:
 //
 // escapeBlocks with AVX2: 32 bytes a step while 32 are left to read and
 // 64 bytes of room to write, then 16 as escapeBlocks does, with the same
-// registers (and characters of two bytes found the same way).
+// registers (and characters of several bytes found the same way).
 TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
 	MOVQ table+32(FP), R10
-	MOVQ DI, R11
-	MOVQ SI, R12
 	VMOVDQU escconst<>+0x00(SB), Y8
 	VMOVDQU escconst<>+0x20(SB), Y9
 	VMOVDQU escconst<>+0x40(SB), Y10
@@ -240,29 +349,89 @@ escapes32:
 	VPCMPEQB  Y0, Y4, Y4
 	VPANDN    Y3, Y4, Y5
 	VPMOVMSKB Y5, BX
-	TESTL     BX, BX
-	JZ        letters32
-	VPCMPGTB  Y0, Y13, Y1
+	TESTL    BX, BX
+	JZ       letters32
+	// Characters of two and three bytes are copied as they are (a JSON
+	// string holds them so), not left to the caller; one cut by the
+	// block's end is left.
+	// C (R8): 0x80-0xbf, the bytes that continue a character
+	VPCMPGTB Y0, Y13, Y1
 	VPMOVMSKB Y1, R8
-	VPCMPGTB  Y14, Y0, Y1
-	VPCMPGTB  Y0, Y15, Y2
-	VPAND     Y1, Y2, Y2
+	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
+	VPCMPGTB Y14, Y0, Y1
+	VPCMPGTB Y0, Y15, Y2
+	VPAND Y1, Y2, Y2
 	VPMOVMSKB Y2, R9
-	SHRL      $1, R8
-	ANDL      R8, R9
-	VPCMPEQB  escconst<>+0x100(SB), Y0, Y1
-	VPMOVMSKB Y1, R8
-	VPCMPEQB  escconst<>+0x120(SB), Y0, Y2
-	VPMOVMSKB Y2, R14
-	SHRL      $1, R14
-	ANDL      R14, R8
-	NOTL      R8
-	ANDL      R8, R9
-	LEAL      (R9)(R9*1), R8
-	ORL       R9, R8
-	NOTL      R8
-	ANDL      R8, BX
-	ANDL      R8, AX
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R9
+	VPCMPEQB escconst<>+0x100(SB), Y0, Y1
+	VPMOVMSKB Y1, R11
+	VPCMPEQB escconst<>+0x120(SB), Y0, Y1
+	VPMOVMSKB Y1, R12
+	SHRL $1, R12
+	ANDL R12, R11
+	NOTL R11
+	ANDL R11, R9
+	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
+	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
+	VPCMPGTB escconst<>+0x140(SB), Y0, Y1
+	VMOVDQU escconst<>+0x160(SB), Y3
+	VPCMPGTB Y0, Y3, Y2
+	VPAND Y1, Y2, Y2
+	VPMOVMSKB Y2, R11
+	VPCMPEQB Y15, Y0, Y1
+	VPMOVMSKB Y1, R12
+	VPCMPEQB escconst<>+0x180(SB), Y0, Y1
+	VPMOVMSKB Y1, R14
+	MOVL R12, R13
+	ORL R14, R13
+	NOTL R13
+	ANDL R13, R11
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R11
+	VPCMPGTB Y0, Y13, Y1
+	VPCMPGTB escconst<>+0x1a0(SB), Y0, Y2
+	VPAND Y1, Y2, Y2
+	VPMOVMSKB Y2, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	ORL R12, R11
+	VMOVDQU escconst<>+0x1c0(SB), Y3
+	VPCMPGTB Y0, Y3, Y1
+	VPMOVMSKB Y1, R13
+	SHRL $1, R13
+	ANDL R13, R14
+	ORL R14, R11
+	MOVL R8, R13
+	SHRL $2, R13
+	ANDL R13, R11
+	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
+	VPCMPEQB escconst<>+0x1e0(SB), Y0, Y1
+	VPMOVMSKB Y1, R12
+	VPCMPEQB escconst<>+0x200(SB), Y0, Y1
+	VPMOVMSKB Y1, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	VPOR escconst<>+0x220(SB), Y0, Y1
+	VPCMPEQB escconst<>+0x240(SB), Y1, Y1
+	VPMOVMSKB Y1, R13
+	SHRL $2, R13
+	ANDL R13, R12
+	NOTL R12
+	ANDL R12, R11
+	// Every byte of those characters is copied as it is.
+	LEAL (R9)(R9*1), R8
+	ORL R9, R8
+	ORL R11, R8
+	LEAL (R11)(R11*1), R12
+	ORL R12, R8
+	SHLL $2, R11
+	ORL R11, R8
+	NOTL R8
+	ANDL R8, BX
+	ANDL R8, AX
 
 letters32:
 	VPSHUFB   Y0, Y12, Y6
@@ -320,8 +489,10 @@ expand32:
 	SUBQ         R13, CX
 	ADDQ         AX, DI
 	SUBQ         AX, DX
-	CMPQ         R13, $32
-	JEQ          loop32
+	// Taken up to a byte in the last three: most likely a character
+	// cut by the block's end; the next block starts with it.
+	CMPQ R13, $29
+	JAE  loop32
 	JMP          done
 
 loop16:
@@ -350,29 +521,89 @@ escapes16:
 	VPCMPEQB  X0, X4, X4
 	VPANDN    X3, X4, X5
 	VPMOVMSKB X5, BX
-	TESTL     BX, BX
-	JZ        letters16
-	VPCMPGTB  X0, X13, X1
+	TESTL    BX, BX
+	JZ       letters16
+	// Characters of two and three bytes are copied as they are (a JSON
+	// string holds them so), not left to the caller; one cut by the
+	// block's end is left.
+	// C (R8): 0x80-0xbf, the bytes that continue a character
+	VPCMPGTB X0, X13, X1
 	VPMOVMSKB X1, R8
-	VPCMPGTB  X14, X0, X1
-	VPCMPGTB  X0, X15, X2
-	VPAND     X1, X2, X2
+	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
+	VPCMPGTB X14, X0, X1
+	VPCMPGTB X0, X15, X2
+	VPAND X1, X2, X2
 	VPMOVMSKB X2, R9
-	SHRL      $1, R8
-	ANDL      R8, R9
-	VPCMPEQB  escconst<>+0x100(SB), X0, X1
-	VPMOVMSKB X1, R8
-	VPCMPEQB  escconst<>+0x120(SB), X0, X2
-	VPMOVMSKB X2, R14
-	SHRL      $1, R14
-	ANDL      R14, R8
-	NOTL      R8
-	ANDL      R8, R9
-	LEAL      (R9)(R9*1), R8
-	ORL       R9, R8
-	NOTL      R8
-	ANDL      R8, BX
-	ANDL      R8, AX
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R9
+	VPCMPEQB escconst<>+0x100(SB), X0, X1
+	VPMOVMSKB X1, R11
+	VPCMPEQB escconst<>+0x120(SB), X0, X1
+	VPMOVMSKB X1, R12
+	SHRL $1, R12
+	ANDL R12, R11
+	NOTL R11
+	ANDL R11, R9
+	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
+	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
+	VPCMPGTB escconst<>+0x140(SB), X0, X1
+	VMOVDQU escconst<>+0x160(SB), X3
+	VPCMPGTB X0, X3, X2
+	VPAND X1, X2, X2
+	VPMOVMSKB X2, R11
+	VPCMPEQB X15, X0, X1
+	VPMOVMSKB X1, R12
+	VPCMPEQB escconst<>+0x180(SB), X0, X1
+	VPMOVMSKB X1, R14
+	MOVL R12, R13
+	ORL R14, R13
+	NOTL R13
+	ANDL R13, R11
+	MOVL R8, R13
+	SHRL $1, R13
+	ANDL R13, R11
+	VPCMPGTB X0, X13, X1
+	VPCMPGTB escconst<>+0x1a0(SB), X0, X2
+	VPAND X1, X2, X2
+	VPMOVMSKB X2, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	ORL R12, R11
+	VMOVDQU escconst<>+0x1c0(SB), X3
+	VPCMPGTB X0, X3, X1
+	VPMOVMSKB X1, R13
+	SHRL $1, R13
+	ANDL R13, R14
+	ORL R14, R11
+	MOVL R8, R13
+	SHRL $2, R13
+	ANDL R13, R11
+	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
+	VPCMPEQB escconst<>+0x1e0(SB), X0, X1
+	VPMOVMSKB X1, R12
+	VPCMPEQB escconst<>+0x200(SB), X0, X1
+	VPMOVMSKB X1, R13
+	SHRL $1, R13
+	ANDL R13, R12
+	VPOR escconst<>+0x220(SB), X0, X1
+	VPCMPEQB escconst<>+0x240(SB), X1, X1
+	VPMOVMSKB X1, R13
+	SHRL $2, R13
+	ANDL R13, R12
+	NOTL R12
+	ANDL R12, R11
+	// Every byte of those characters is copied as it is.
+	LEAL (R9)(R9*1), R8
+	ORL R9, R8
+	ORL R11, R8
+	LEAL (R11)(R11*1), R12
+	ORL R12, R8
+	SHLL $2, R11
+	ORL R11, R8
+	NOTL R8
+	ANDL R8, BX
+	ANDL R8, AX
 
 letters16:
 	VPSHUFB   X0, X12, X6
@@ -409,13 +640,15 @@ expand16:
 	SUBQ        R13, CX
 	ADDQ        AX, DI
 	SUBQ        AX, DX
-	CMPQ        R13, $16
-	JEQ         loop16
+	// Taken up to a byte in the last three: most likely a character
+	// cut by the block's end; the next block starts with it.
+	CMPQ R13, $13
+	JAE  loop16
 
 done:
 	VZEROUPPER
-	SUBQ R12, SI
-	SUBQ R11, DI
+	SUBQ src+16(FP), SI
+	SUBQ dst+0(FP), DI
 	MOVQ SI, consumed+40(FP)
 	MOVQ DI, written+48(FP)
 	RET
