@@ -12,9 +12,10 @@ import (
 // escapeBlocks escapes src[:n] into dst, which has room bytes, 16 bytes
 // at a time, while at least 16 are left to read and 32 bytes of room to
 // write. It escapes the quote, the backslash, '\n', '\r' and '\t' itself,
-// copies characters of two bytes other than U+0085 (accented letters,
-// Cyrillic, Greek...) as they are, and stops before any other byte that is
-// not plain ASCII, leaving it to appendEscaped. It never reads past src[n-1] and never writes past
+// copies valid characters of two and three bytes (accented letters,
+// Cyrillic, CJK, typographic quotes...) as they are, U+0085, U+2028 and
+// U+2029 excepted, and stops before any other byte that is not plain
+// ASCII, leaving it to appendEscaped. It never reads past src[n-1] and never writes past
 // dst[room-1], and returns how many bytes it read and wrote. table is
 // blockShuffle.
 //
