@@ -21,8 +21,11 @@ lint: $(STATICCHECK)
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
+# The record encoder has an amd64 assembly escaper; its pure-Go fallback
+# (other CPUs and architectures) is tested too.
 unit:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags purego ./pkg/record
 
 ## perf: the tests' performance bars (back-pressure p99, heap growth), which make test
 ## leaves out because a loaded machine may miss them

@@ -46,7 +46,8 @@ func BenchmarkAppendJSON(b *testing.B) {
 }
 
 // BenchmarkAppendBodyValue embeds a 1.2 KB JSON answer: as servers send it
-// (compact), indented, and with a line separator in a string.
+// (compact), indented, and with a line separator in a string; and the
+// streamed answer of benchRecords, text escaped into a JSON string.
 func BenchmarkAppendBodyValue(b *testing.B) {
 	compact := []byte(`{"id":"chatcmpl-bench","object":"chat.completion","created":1767225600,"model":"bench-plain","choices":[{"index":0,"message":{"role":"assistant","content":"` +
 		strings.Repeat("Hello there. ", 60) + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":120,"total_tokens":132}}`)
@@ -61,6 +62,7 @@ func BenchmarkAppendBodyValue(b *testing.B) {
 		{"compact", compact},
 		{"indented", indented.Bytes()},
 		{"separator", bytes.Replace(compact, []byte("Hello"), []byte("Hello\u2028"), 1)},
+		{"sse", benchRecords()["stream"].Response.Body.Data},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.data)))

@@ -200,6 +200,18 @@ func appendBodyTail(dst []byte, b *Body, decodeError string) []byte {
 // appendBodyValue embeds data as JSON when it is JSON, as a string when it is
 // UTF-8 text, and as base64 otherwise, so nothing is ever decoded lossily.
 func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
+	maybeJSON := !truncated && mayBeJSON(data)
+	if !truncated && !maybeJSON {
+		// Such a body is text when it is valid UTF-8 (an SSE stream
+		// always is): escape it and check that in one pass, and only
+		// when it is not, drop what was written and decide below.
+		mark := len(dst)
+		out, ok := appendText(append(dst, '"'), bytesView(data), true)
+		if ok {
+			return append(out, '"'), EncodingText
+		}
+		dst = out[:mark]
+	}
 	if !utf8.Valid(data) {
 		// A body cut at the size limit may end inside a character; keep
 		// the text readable by dropping that partial character.
@@ -210,7 +222,7 @@ func appendBodyValue(dst, data []byte, truncated bool) ([]byte, string) {
 		dst = base64.StdEncoding.AppendEncode(dst, data)
 		return append(dst, '"'), EncodingBase64
 	}
-	if !truncated && mayBeJSON(data) {
+	if maybeJSON {
 		if out, ok := appendCompactJSON(dst, data); ok {
 			return out, EncodingJSON
 		}
@@ -262,17 +274,11 @@ func mayBeJSON(data []byte) bool {
 	return false
 }
 
-// trimPartialRune drops an incomplete UTF-8 sequence at the end of b.
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b: the
+// start of a character cut short, not bytes that are invalid on their own
+// (those stay, and make the body base64).
 func trimPartialRune(b []byte) []byte {
-	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
-		if utf8.RuneStart(b[len(b)-i]) {
-			if r, _ := utf8.DecodeRune(b[len(b)-i:]); r == utf8.RuneError {
-				return b[:len(b)-i]
-			}
-			return b
-		}
-	}
-	return b
+	return b[:runeCut(b)]
 }
 
 const hexDigits = "0123456789abcdef"
@@ -287,12 +293,29 @@ func appendString(dst []byte, s string) []byte {
 
 // appendStringContent is appendString without the quotes.
 func appendStringContent(dst []byte, s string) []byte {
+	out, _ := appendText(dst, s, false)
+	return out
+}
+
+// appendText is appendStringContent. With strict, it stops at the first
+// byte that is not valid UTF-8 and reports false (what it appended up to
+// there is then of no use), so that a body can be escaped and checked in
+// one pass.
+func appendText(dst []byte, s string, strict bool) ([]byte, bool) {
 	// JSON in an SSE stream grows by about a fifth when escaped (a quote
 	// every few bytes); more than that grows the buffer below.
 	out := slices.Grow(dst, len(s)+len(s)/4+escapeSlack)
+	// Where the CPU has SIMD for it, most of s is escaped 16 or 32 bytes
+	// at a time; the word loop below takes the rest.
+	i := 0
+	if len(s) >= blocksFrom {
+		var ok bool
+		if out, i, ok = appendStringBlocks(out, s, strict); !ok {
+			return out, false
+		}
+	}
 	n := len(out)
 	from := unsafe.Pointer(unsafe.StringData(s)) // read only
-	i := 0
 	for i+wordSize <= len(s) {
 		// The word loop below writes at most two bytes for each it reads
 		// (and stores eight at a time, within escapeSlack), so it may
@@ -329,7 +352,11 @@ func appendStringContent(dst []byte, s string) []byte {
 			n += 2
 		}
 		if i < lim {
-			out, i = appendEscaped(out[:n], s, i)
+			var bad bool
+			out, i, bad = appendEscaped(out[:n], s, i)
+			if bad && strict {
+				return out, false
+			}
 			n = len(out)
 		}
 	}
@@ -340,10 +367,18 @@ func appendStringContent(dst []byte, s string) []byte {
 			i++
 			continue
 		}
-		out, i = appendEscaped(out, s, i)
+		var bad bool
+		out, i, bad = appendEscaped(out, s, i)
+		if bad && strict {
+			return out, false
+		}
 	}
-	return out
+	return out, true
 }
+
+// blocksFrom is the length from which a string is worth a call to
+// appendStringBlocks; below it the word loop costs less than the calls.
+const blocksFrom = 64
 
 // escapeSlack is the room appendStringContent's word loop keeps free.
 const escapeSlack = 16
@@ -357,26 +392,27 @@ const escapeGrow = 64 << 10
 var shortEscape = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // appendEscaped appends the character at s[i], which is not plain ASCII,
-// as a JSON string holds it, and returns the index after it.
-func appendEscaped(dst []byte, s string, i int) ([]byte, int) {
+// as a JSON string holds it, and returns the index after it and whether
+// s[i] was a byte that is not valid UTF-8 (written as U+FFFD).
+func appendEscaped(dst []byte, s string, i int) ([]byte, int, bool) {
 	if c := s[i]; c < utf8.RuneSelf {
 		if e := shortEscape[c]; e != 0 {
 			dst = append(dst, '\\', e)
 		} else {
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		return dst, i + 1
+		return dst, i + 1, false
 	}
 	r, size := utf8.DecodeRuneInString(s[i:])
 	switch {
 	case r == utf8.RuneError && size == 1:
-		dst = append(dst, `\ufffd`...)
+		return append(dst, `\ufffd`...), i + 1, true
 	case r == '\u2028' || r == '\u2029' || r == '\u0085':
 		dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 	default:
 		dst = append(dst, s[i:i+size]...)
 	}
-	return dst, i + size
+	return dst, i + size, false
 }
 
 const wordSize = 8

@@ -393,23 +393,116 @@ func escapeSeeds() []string {
 }
 
 // TestAppendStringContentWords: the escaper that reads eight bytes at a
-// time writes what the byte-at-a-time one writes.
+// time (or 16 or 32 with SIMD) writes what the byte-at-a-time one writes.
 func TestAppendStringContentWords(t *testing.T) {
 	var all []byte
 	for c := range 256 {
 		all = append(all, byte(c))
 	}
-	for _, s := range append(escapeSeeds(), string(all), strings.Repeat(string(all), 3)[5:]) {
-		if got, want := appendStringContent([]byte("prefix"), s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
-			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
-		}
-		// A destination with no room to spare, and one with a little.
-		for _, room := range []int{0, 3, 17} {
-			dst := append(make([]byte, 0, 6+room), "prefix"...)
-			if got, want := appendStringContent(dst, s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
-				t.Errorf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+	eachEscaper(t, func() {
+		for _, s := range append(escapeSeeds(), string(all), strings.Repeat(string(all), 3)[5:]) {
+			if got, want := appendStringContent([]byte("prefix"), s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
+				t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+			}
+			// A destination with no room to spare, and one with a little.
+			for _, room := range []int{0, 3, 17} {
+				dst := append(make([]byte, 0, 6+room), "prefix"...)
+				if got, want := appendStringContent(dst, s), appendStringContentSlow([]byte("prefix"), s); !bytes.Equal(got, want) {
+					t.Errorf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+				}
 			}
 		}
+	})
+}
+
+// TestAppendStringContentBlocks: every byte value at every place of a
+// block of 16, 32 and 64 bytes, among neighbours of every kind, and every
+// length of a string cut from either end, escapes as the byte-at-a-time
+// escaper does, in every way this CPU can escape (eachEscaper).
+func TestAppendStringContentBlocks(t *testing.T) {
+	// A string shorter than blocksFrom is escaped by the word loop alone;
+	// after this many bytes, the rest is escaped in blocks from its first
+	// byte (pad is a whole number of blocks and of words).
+	pad := strings.Repeat("a", blocksFrom)
+	var buf []byte
+	check := func(s string) {
+		t.Helper()
+		s = pad + s
+		want := appendStringContentSlow([]byte("p"), s)
+		valid := utf8.ValidString(s)
+		eachEscaper(t, func() {
+			buf = appendStringContent(append(buf[:0], 'p'), s)
+			if !bytes.Equal(buf, want) {
+				t.Fatalf("%q:\n got %q\nwant %q", s, buf, want)
+			}
+			var ok bool
+			if buf, ok = appendText(append(buf[:0], 'p'), s, true); ok != valid || ok && !bytes.Equal(buf, want) {
+				t.Fatalf("%q, strict: %v %q\nwant %v %q", s, ok, buf, valid, want)
+			}
+		})
+	}
+	for _, size := range []int{16, 32, 64} {
+		fills := []byte{'a', '"', '\\', '\n', '\t', 0x01, 0x7f, 0x80, 0x85, 0xa0, 0xbf, 0xc2, 0xc3, 0xe2}
+		switch size {
+		case 32:
+			fills = []byte{'a', '"', '\n', 0x80, 0x85, 0xa0, 0xc3}
+		case 64:
+			fills = []byte{'"', 0x80} // two blocks of 32: what crosses from one to the next
+		}
+		for _, fill := range fills {
+			block := bytes.Repeat([]byte{fill}, size)
+			for place := range size {
+				for c := range 256 {
+					block[place] = byte(c)
+					check(string(block))
+				}
+				block[place] = fill
+			}
+		}
+	}
+	// SSE JSON, a string of quotes, and a mix of every kind of byte, cut
+	// at every length: the tail after the last whole block goes to the
+	// word loop and then a byte at a time.
+	var mix strings.Builder
+	for c := range 256 {
+		mix.WriteByte(byte(c))
+		mix.WriteString(`"a\` + "\n")
+	}
+	for _, long := range []string{
+		strings.Repeat(`data: {"choices":[{"index":0,"delta":{"content":"t\u00e9 é"}}]}`+"\n\n", 4),
+		strings.Repeat(`"`, 200),
+		strings.Repeat("\u2028x\xffy\x01\t", 30),
+		strings.Repeat("Voilà où l'été s'achève\u0085ñ\xc2\xc3 ", 8),
+		// Three-byte characters: punctuation, CJK, the last before the
+		// surrogates and the first after, U+FFFF; and what only looks
+		// like them: overlong forms, surrogates, cut characters.
+		strings.Repeat("it’s—“ok”… €5 日本\u2028\u2029\ud7ff\ue000\uffff\u0800 \xe0\x80\x80\xe0\x9f\xbf\xed\xa0\x80\xed\xbf\xbf\xe2\x80\xe2\x28\xa1", 6),
+		mix.String(),
+	} {
+		for n := range len(long) + 1 {
+			check(long[:n])
+			check(long[len(long)-n:])
+		}
+	}
+}
+
+// TestAppendStringContentRoom: a destination with every amount of room
+// around what a block needs, for strings that escape to one, two and six
+// times their size: the output grows where it must and holds the same.
+func TestAppendStringContentRoom(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("abcdefgh", 20), strings.Repeat(`"`, 160), strings.Repeat("\x01", 100),
+		strings.Repeat(`a"b\`+"\n", 40), strings.Repeat("\u2028\xff", 40),
+	} {
+		want := appendStringContentSlow([]byte("prefix"), s)
+		eachEscaper(t, func() {
+			for room := range 80 {
+				dst := append(make([]byte, 0, 6+room), "prefix"...)
+				if got := appendStringContent(dst, s); !bytes.Equal(got, want) {
+					t.Fatalf("%q, room %d:\n got %q\nwant %q", s, room, got, want)
+				}
+			}
+		})
 	}
 }
 
@@ -418,9 +511,66 @@ func FuzzAppendStringContent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := appendStringContent(nil, s), appendStringContentSlow(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+		// Padded to blocksFrom and past it, at two alignments, so that
+		// short strings are escaped in blocks too.
+		for _, s := range []string{s, strings.Repeat("a", blocksFrom) + s, strings.Repeat("a", blocksFrom+7) + s} {
+			want := appendStringContentSlow(nil, s)
+			eachEscaper(t, func() {
+				if got := appendStringContent(nil, s); !bytes.Equal(got, want) {
+					t.Errorf("%q:\n got %q\nwant %q", s, got, want)
+				}
+				if got, ok := appendText(nil, s, true); ok != utf8.ValidString(s) || ok && !bytes.Equal(got, want) {
+					t.Errorf("%q, strict: %v %q\nwant %v %q", s, ok, got, utf8.ValidString(s), want)
+				}
+			})
 		}
+	})
+}
+
+// appendBodyValueTwoPass is appendBodyValue as first written: UTF-8
+// checked over the whole body first, then JSON, text or base64 chosen. The
+// one-pass version must write the same bytes and choose the same.
+func appendBodyValueTwoPass(dst, data []byte, truncated bool) ([]byte, string) {
+	if !utf8.Valid(data) {
+		if trimmed := trimPartialRune(data); truncated && len(trimmed) < len(data) && utf8.Valid(trimmed) {
+			return appendString(dst, bytesView(trimmed)), EncodingText
+		}
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, data)
+		return append(dst, '"'), EncodingBase64
+	}
+	if !truncated && mayBeJSON(data) {
+		if out, ok := appendCompactJSON(dst, data); ok {
+			return out, EncodingJSON
+		}
+	}
+	return appendString(dst, bytesView(data)), EncodingText
+}
+
+func FuzzAppendBodyValue(f *testing.F) {
+	for _, s := range escapeSeeds() {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Add([]byte("data: {\"a\":1}\n\ndata: \xff\n\n"), false)
+	f.Add([]byte("data: é\xc3"), true)
+	f.Add([]byte(` {"a":"\u2028"} `), false)
+	f.Add([]byte("\xff\x00\x80A"), false)
+	f.Fuzz(func(t *testing.T, data []byte, truncated bool) {
+		if len(data)%2 == 1 {
+			// Long enough to be escaped in blocks (and not JSON).
+			data = append(bytes.Repeat([]byte("a"), blocksFrom), data...)
+		}
+		want, wantEnc := appendBodyValueTwoPass([]byte("p"), data, truncated)
+		eachEscaper(t, func() {
+			// Little room and much, so that the text escaped before an
+			// invalid byte is dropped from a grown buffer and from dst.
+			for _, dst := range [][]byte{[]byte("p"), append(make([]byte, 0, 4*len(data)+64), 'p')} {
+				if got, enc := appendBodyValue(dst, data, truncated); enc != wantEnc || !bytes.Equal(got, want) {
+					t.Errorf("%q (truncated %v):\n got %s %q\nwant %s %q", data, truncated, enc, got, wantEnc, want)
+				}
+			}
+		})
 	})
 }
 
@@ -470,6 +620,29 @@ func TestNeedsLook(t *testing.T) {
 					t.Fatalf("word %q: mask %#x has bits outside the high ones", word, got)
 				}
 			}
+		}
+	}
+}
+
+// TestTrimPartialRune: only a character cut short at the end is dropped;
+// bytes invalid in themselves stay, so the body is kept as base64.
+func TestTrimPartialRune(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"abc", "abc"},
+		{"é", "é"},
+		{"a\xc3", "a"},
+		{"a\xe2\x80", "a"},
+		{"a\xf0\x9f\x98", "a"},
+		{"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+		{"a\xff", "a\xff"},
+		{"a\x80", "a\x80"},
+		{"\xed\xa8\x80\xa8", "\xed\xa8\x80\xa8"}, // a surrogate, then a stray byte
+		{"a\xed\xa0", "a\xed\xa0"},               // the start of a surrogate: never valid
+		{"a\xe0\x80", "a\xe0\x80"},               // the start of an overlong form
+	} {
+		if got := trimPartialRune([]byte(tt.in)); string(got) != tt.want {
+			t.Errorf("trimPartialRune(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
