@@ -88,12 +88,223 @@ DATA escconst<>+0x250(SB)/8, $0xa9a9a9a9a9a9a9a9
 DATA escconst<>+0x258(SB)/8, $0xa9a9a9a9a9a9a9a9
 GLOBL escconst<>(SB), RODATA|NOPTR, $608
 
+// The macros below write each step once for the three paths: escapeBlocks
+// (SSSE3, 16 bytes a block) and escapeBlocksAVX2's blocks of 32 and of 16
+// bytes. Those named _VEX take the vector registers they use as arguments,
+// vN standing for register N at the block's width (YN for 32 bytes, XN for
+// 16), so the two AVX2 paths are the same instructions on other registers.
+// The others touch only general registers and serve all three paths. A
+// macro's labels are arguments too: each path has its own.
+//
+// The register roles, in every path: SI, DI the input and output cursors;
+// CX the input left, DX the room left; R10 the table; AX a bit for every
+// byte of the block that is not plain ASCII, BX for those left to the
+// caller; v8 quotes, v9 backslashes, v10 0x20s, v11 the table of '\t' '\n'
+// '\r', v12 the table of their letters' deltas, v13-v15 0xc0s, 0xc1s, 0xe0s.
+
+// PLAIN takes a block of n bytes that needs no escape, already stored.
+#define PLAIN(n, loop) \
+	ADDQ $n, SI \
+	ADDQ $n, DI \
+	SUBQ $n, CX \
+	SUBQ $n, DX \
+	JMP  loop
+
+// KEEPCHARS: every byte of the characters of two (R9) and three (R11)
+// bytes found is copied as it is.
+#define KEEPCHARS \
+	LEAL (R9)(R9*1), R8 \
+	ORL R9, R8 \
+	ORL R11, R8 \
+	LEAL (R11)(R11*1), R12 \
+	ORL R12, R8 \
+	SHLL $2, R11 \
+	ORL R11, R8 \
+	NOTL R8 \
+	ANDL R8, BX \
+	ANDL R8, AX
+
+// TAKEN sets R13 to the bytes of the block of n taken: all of them, or
+// those up to the first byte left to the caller. R14 then has the bits
+// below it, which are its index in number; at index 0 the block ends the
+// call (at done).
+#define TAKEN(n, expand, done) \
+	MOVQ     $n, R13 \
+	TESTL    BX, BX \
+	JZ       expand \
+	MOVL     BX, R14 \
+	NEGL     R14 \
+	ANDL     BX, R14 \
+	DECL     R14 \
+	JZ       done \
+	ANDL     R14, AX \
+	POPCNTL  R14, R13
+
+// ADVANCE moves the cursors past the R13 bytes taken and the bytes written
+// for them (AX, one more for each escape). Taken up to a byte in the last
+// three (below cut, the block's size less three): most likely a character
+// cut by the block's end; the next block starts with it, and the loop
+// stops.
+#define ADVANCE(cut, loop) \
+	POPCNTL AX, AX \
+	ADDQ    R13, AX \
+	ADDQ    R13, SI \
+	SUBQ    R13, CX \
+	ADDQ    AX, DI \
+	SUBQ    AX, DX \
+	CMPQ    R13, $cut \
+	JAE     loop
+
+// CLASSIFY_VEX loads a block into v0; AX gets a bit for every byte that is
+// not plain ASCII: '"', '\\', and, in v3, those below 0x20 as signed bytes
+// (a control byte or 0x80 and up).
+#define CLASSIFY_VEX(v0, v1, v2, v3, v8, v9, v10) \
+	VMOVDQU   (SI), v0 \
+	VPCMPEQB  v8, v0, v1 \
+	VPCMPEQB  v9, v0, v2 \
+	VPOR      v1, v2, v2 \
+	VPCMPGTB  v0, v10, v3 \
+	VPOR      v3, v2, v2 \
+	VPMOVMSKB v2, AX
+
+// TOCALLER_VEX: v4 '\t', '\n', '\r' (the byte itself where PSHUFB finds it
+// in the table, 0 from 0x80 up); BX the bytes this function leaves to the
+// caller, those of v3 but these.
+#define TOCALLER_VEX(v0, v3, v4, v5, v11) \
+	VPSHUFB   v0, v11, v4 \
+	VPCMPEQB  v0, v4, v4 \
+	VPANDN    v3, v4, v5 \
+	VPMOVMSKB v5, BX
+
+// CONT_VEX: C (R8): 0x80-0xbf, the bytes that continue a character.
+#define CONT_VEX(v0, v1, v13) \
+	VPCMPGTB  v0, v13, v1 \
+	VPMOVMSKB v1, R8
+
+// TWOBYTE_VEX: R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2
+// 0x85) excepted.
+#define TWOBYTE_VEX(v0, v1, v2, v14, v15) \
+	VPCMPGTB v14, v0, v1 \
+	VPCMPGTB v0, v15, v2 \
+	VPAND v1, v2, v2 \
+	VPMOVMSKB v2, R9 \
+	MOVL R8, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R9 \
+	VPCMPEQB escconst<>+0x100(SB), v0, v1 \
+	VPMOVMSKB v1, R11 \
+	VPCMPEQB escconst<>+0x120(SB), v0, v1 \
+	VPMOVMSKB v1, R12 \
+	SHRL $1, R12 \
+	ANDL R12, R11 \
+	NOTL R11 \
+	ANDL R11, R9
+
+// THREEBYTE_VEX: R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0
+// by 0xa0-0xbf; 0xed by 0x80-0x9f (no surrogates); then a second
+// continuation.
+#define THREEBYTE_VEX(v0, v1, v2, v3, v13, v15) \
+	VPCMPGTB escconst<>+0x140(SB), v0, v1 \
+	VMOVDQU escconst<>+0x160(SB), v3 \
+	VPCMPGTB v0, v3, v2 \
+	VPAND v1, v2, v2 \
+	VPMOVMSKB v2, R11 \
+	VPCMPEQB v15, v0, v1 \
+	VPMOVMSKB v1, R12 \
+	VPCMPEQB escconst<>+0x180(SB), v0, v1 \
+	VPMOVMSKB v1, R14 \
+	MOVL R12, R13 \
+	ORL R14, R13 \
+	NOTL R13 \
+	ANDL R13, R11 \
+	MOVL R8, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R11 \
+	VPCMPGTB v0, v13, v1 \
+	VPCMPGTB escconst<>+0x1a0(SB), v0, v2 \
+	VPAND v1, v2, v2 \
+	VPMOVMSKB v2, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R12 \
+	ORL R12, R11 \
+	VMOVDQU escconst<>+0x1c0(SB), v3 \
+	VPCMPGTB v0, v3, v1 \
+	VPMOVMSKB v1, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R14 \
+	ORL R14, R11 \
+	MOVL R8, R13 \
+	SHRL $2, R13 \
+	ANDL R13, R11
+
+// LSPS_VEX: U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted from R11.
+#define LSPS_VEX(v0, v1) \
+	VPCMPEQB escconst<>+0x1e0(SB), v0, v1 \
+	VPMOVMSKB v1, R12 \
+	VPCMPEQB escconst<>+0x200(SB), v0, v1 \
+	VPMOVMSKB v1, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R12 \
+	VPOR escconst<>+0x220(SB), v0, v1 \
+	VPCMPEQB escconst<>+0x240(SB), v1, v1 \
+	VPMOVMSKB v1, R13 \
+	SHRL $2, R13 \
+	ANDL R13, R12 \
+	NOTL R12 \
+	ANDL R12, R11
+
+// CHARS_VEX: characters of two and three bytes are copied as they are (a
+// JSON string holds them so), not left to the caller; one cut by the
+// block's end is left.
+#define CHARS_VEX(v0, v1, v2, v3, v13, v14, v15) \
+	CONT_VEX(v0, v1, v13) \
+	TWOBYTE_VEX(v0, v1, v2, v14, v15) \
+	THREEBYTE_VEX(v0, v1, v2, v3, v13, v15) \
+	LSPS_VEX(v0, v1) \
+	KEEPCHARS
+
+// LETTERS_VEX: v0 with '\t', '\n', '\r' (v4) turned into their letters.
+#define LETTERS_VEX(v0, v4, v6, v12) \
+	VPSHUFB v0, v12, v6 \
+	VPAND   v4, v6, v6 \
+	VPADDB  v6, v0, v0
+
+// A whole step of escapeBlocksAVX2 on a block of n bytes (in v0, room for
+// room): CLASSIFY_VEX; a block without escapes is copied (PLAIN); else
+// TOCALLER_VEX, CHARS_VEX where some byte is left to the caller, then
+// LETTERS_VEX and TAKEN, up to expand, which the caller writes for each
+// width.
+#define STEP_VEX(n, room, short, loop, escapes, letters, expand, done, v0, v1, v2, v3, v4, v5, v6, v8, v9, v10, v11, v12, v13, v14, v15) \
+loop: \
+	CMPQ CX, $n \
+	JLT  short \
+	CMPQ DX, $room \
+	JLT  short \
+	CLASSIFY_VEX(v0, v1, v2, v3, v8, v9, v10) \
+	TESTL   AX, AX \
+	JNZ     escapes \
+	VMOVDQU v0, (DI) \
+	PLAIN(n, loop) \
+escapes: \
+	TOCALLER_VEX(v0, v3, v4, v5, v11) \
+	TESTL BX, BX \
+	JZ    letters \
+	CHARS_VEX(v0, v1, v2, v3, v13, v14, v15) \
+letters: \
+	LETTERS_VEX(v0, v4, v6, v12) \
+	TAKEN(n, expand, done)
+
 // func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
-// Registers: SI, DI the input and output cursors; CX the input left, DX
-// the room left; R10 the table. X8 quotes, X9 backslashes, X10 0x20s,
+// Registers as above, at 16 bytes: X8 quotes, X9 backslashes, X10 0x20s,
 // X11 the table of '\t' '\n' '\r', X12 the table of their letters' deltas,
-// X13-X15 0xc0s, 0xc1s, 0xe0s.
+// X13-X15 0xc0s, 0xc1s, 0xe0s. Its vector steps are the _VEX macros' in
+// the two-operand forms of SSE, which overwrite their destination (hence
+// the copies) and read constants from memory only once loaded (escconst
+// is not aligned to 16 bytes): the same logic in other instructions, so
+// written out here; the steps on general registers are the shared macros.
+// The arguments are read and the results written here, not in a macro,
+// so that vet checks their offsets.
 TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
@@ -128,11 +339,7 @@ loop:
 	TESTL   AX, AX
 	JNZ     escapes
 	MOVOU   X0, (DI)
-	ADDQ    $16, SI
-	ADDQ    $16, DI
-	SUBQ    $16, CX
-	SUBQ    $16, DX
-	JMP     loop
+	PLAIN(16, loop)
 
 escapes:
 	MOVO     X11, X4
@@ -143,14 +350,11 @@ escapes:
 	PMOVMSKB X5, BX
 	TESTL    BX, BX
 	JZ       letters
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
+	// CHARS_VEX in SSE (its comments tell the steps): C (R8) as CONT_VEX.
 	MOVO X13, X1
 	PCMPGTB X0, X1
 	PMOVMSKB X1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
+	// R9 as TWOBYTE_VEX
 	MOVO X0, X1
 	PCMPGTB X14, X1
 	MOVO X15, X2
@@ -172,8 +376,7 @@ escapes:
 	ANDL R12, R11
 	NOTL R11
 	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
+	// R11 as THREEBYTE_VEX
 	MOVO X0, X1
 	MOVOU escconst<>+0x140(SB), X3
 	PCMPGTB X3, X1
@@ -214,7 +417,7 @@ escapes:
 	MOVL R8, R13
 	SHRL $2, R13
 	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
+	// U+2028 and U+2029 as LSPS_VEX
 	MOVO X0, X1
 	MOVOU escconst<>+0x1e0(SB), X3
 	PCMPEQB X3, X1
@@ -235,35 +438,14 @@ escapes:
 	ANDL R13, R12
 	NOTL R12
 	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
+	KEEPCHARS
 
 letters:
 	MOVO     X12, X6
 	PSHUFB   X0, X6
 	PAND     X4, X6
 	PADDB    X6, X0    // X0: '\t', '\n', '\r' turned into their letters
-	MOVQ     $16, R13  // the bytes of the block taken
-	TESTL    BX, BX
-	JZ       expand
-	// Take the block up to the first byte left to the caller: R14 has
-	// the bits below it, which are its index in number.
-	MOVL     BX, R14
-	NEGL     R14
-	ANDL     BX, R14
-	DECL     R14
-	JZ       done
-	ANDL     R14, AX
-	POPCNTL  R14, R13
+	TAKEN(16, expand, done)
 
 expand:
 	// Each half of the block, eight bytes, is spread by its mask's entry
@@ -285,16 +467,7 @@ expand:
 	MOVOU      (R10)(BX*1), X2
 	PSHUFB     X2, X0
 	MOVOU      X0, 8(DI)(R14*1)
-	POPCNTL    AX, AX
-	ADDQ       R13, AX  // the bytes written
-	ADDQ       R13, SI
-	SUBQ       R13, CX
-	ADDQ       AX, DI
-	SUBQ       AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $13
-	JAE  loop
+	ADVANCE(13, loop)
 
 done:
 	SUBQ src+16(FP), SI
@@ -303,11 +476,25 @@ done:
 	MOVQ DI, written+48(FP)
 	RET
 
+// EXPAND8_AVX2 writes the eight bytes of the block whose mask is AX's
+// bits from shift on, spread by the mask's entry in the table, at R14 and
+// moves R14 past them (eight and a backslash for each escape).
+#define EXPAND8_AVX2(shift, src, tmp) \
+	MOVL         AX, BX \
+	SHRL         $shift, BX \
+	ANDL         $0xff, BX \
+	POPCNTL      BX, R8 \
+	SHLL         $4, BX \
+	VPSHUFB      (R10)(BX*1), src, tmp \
+	VMOVDQU      tmp, (R14) \
+	LEAQ         8(R14)(R8*1), R14
+
 // func escapeBlocksAVX2(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
 // escapeBlocks with AVX2: 32 bytes a step while 32 are left to read and
 // 64 bytes of room to write, then 16 as escapeBlocks does, with the same
-// registers (and characters of several bytes found the same way).
+// registers (and characters of several bytes found the same way): the
+// same STEP_VEX on Y and on X registers.
 TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
@@ -323,130 +510,7 @@ TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	VMOVDQU escconst<>+0xc0(SB), Y14
 	VMOVDQU escconst<>+0xe0(SB), Y15
 
-loop32:
-	CMPQ CX, $32
-	JLT  loop16
-	CMPQ DX, $64
-	JLT  loop16
-	VMOVDQU   (SI), Y0
-	VPCMPEQB  Y8, Y0, Y1
-	VPCMPEQB  Y9, Y0, Y2
-	VPOR      Y1, Y2, Y2
-	VPCMPGTB  Y0, Y10, Y3
-	VPOR      Y3, Y2, Y2
-	VPMOVMSKB Y2, AX
-	TESTL     AX, AX
-	JNZ       escapes32
-	VMOVDQU   Y0, (DI)
-	ADDQ      $32, SI
-	ADDQ      $32, DI
-	SUBQ      $32, CX
-	SUBQ      $32, DX
-	JMP       loop32
-
-escapes32:
-	VPSHUFB   Y0, Y11, Y4
-	VPCMPEQB  Y0, Y4, Y4
-	VPANDN    Y3, Y4, Y5
-	VPMOVMSKB Y5, BX
-	TESTL    BX, BX
-	JZ       letters32
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
-	VPCMPGTB Y0, Y13, Y1
-	VPMOVMSKB Y1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
-	VPCMPGTB Y14, Y0, Y1
-	VPCMPGTB Y0, Y15, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R9
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R9
-	VPCMPEQB escconst<>+0x100(SB), Y0, Y1
-	VPMOVMSKB Y1, R11
-	VPCMPEQB escconst<>+0x120(SB), Y0, Y1
-	VPMOVMSKB Y1, R12
-	SHRL $1, R12
-	ANDL R12, R11
-	NOTL R11
-	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
-	VPCMPGTB escconst<>+0x140(SB), Y0, Y1
-	VMOVDQU escconst<>+0x160(SB), Y3
-	VPCMPGTB Y0, Y3, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R11
-	VPCMPEQB Y15, Y0, Y1
-	VPMOVMSKB Y1, R12
-	VPCMPEQB escconst<>+0x180(SB), Y0, Y1
-	VPMOVMSKB Y1, R14
-	MOVL R12, R13
-	ORL R14, R13
-	NOTL R13
-	ANDL R13, R11
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R11
-	VPCMPGTB Y0, Y13, Y1
-	VPCMPGTB escconst<>+0x1a0(SB), Y0, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	ORL R12, R11
-	VMOVDQU escconst<>+0x1c0(SB), Y3
-	VPCMPGTB Y0, Y3, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $1, R13
-	ANDL R13, R14
-	ORL R14, R11
-	MOVL R8, R13
-	SHRL $2, R13
-	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
-	VPCMPEQB escconst<>+0x1e0(SB), Y0, Y1
-	VPMOVMSKB Y1, R12
-	VPCMPEQB escconst<>+0x200(SB), Y0, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	VPOR escconst<>+0x220(SB), Y0, Y1
-	VPCMPEQB escconst<>+0x240(SB), Y1, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $2, R13
-	ANDL R13, R12
-	NOTL R12
-	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
-
-letters32:
-	VPSHUFB   Y0, Y12, Y6
-	VPAND     Y4, Y6, Y6
-	VPADDB    Y6, Y0, Y0
-	MOVQ      $32, R13
-	TESTL     BX, BX
-	JZ        expand32
-	MOVL      BX, R14
-	NEGL      R14
-	ANDL      BX, R14
-	DECL      R14
-	JZ        done
-	ANDL      R14, AX
-	POPCNTL   R14, R13
+	STEP_VEX(32, 64, loop16, loop32, escapes32, letters32, expand32, done, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 
 expand32:
 	// Lane by lane: Y7 has bytes 0-7 then 16-23, Y0 bytes 8-15 then 24-31,
@@ -460,165 +524,19 @@ expand32:
 	VPSHUFB      (R10)(BX*1), X7, X1
 	VMOVDQU      X1, (DI)
 	LEAQ         8(DI)(R8*1), R14
-	MOVL         AX, BX
-	SHRL         $8, BX
-	ANDL         $0xff, BX
-	POPCNTL      BX, R8
-	SHLL         $4, BX
-	VPSHUFB      (R10)(BX*1), X0, X2
-	VMOVDQU      X2, (R14)
-	LEAQ         8(R14)(R8*1), R14
+	EXPAND8_AVX2(8, X0, X2)
 	VEXTRACTI128 $1, Y7, X7
-	MOVL         AX, BX
-	SHRL         $16, BX
-	ANDL         $0xff, BX
-	POPCNTL      BX, R8
-	SHLL         $4, BX
-	VPSHUFB      (R10)(BX*1), X7, X3
-	VMOVDQU      X3, (R14)
-	LEAQ         8(R14)(R8*1), R14
+	EXPAND8_AVX2(16, X7, X3)
 	VEXTRACTI128 $1, Y0, X0
 	MOVL         AX, BX
 	SHRL         $24, BX
 	SHLL         $4, BX
 	VPSHUFB      (R10)(BX*1), X0, X4
 	VMOVDQU      X4, (R14)
-	POPCNTL      AX, AX
-	ADDQ         R13, AX
-	ADDQ         R13, SI
-	SUBQ         R13, CX
-	ADDQ         AX, DI
-	SUBQ         AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $29
-	JAE  loop32
+	ADVANCE(29, loop32)
 	JMP          done
 
-loop16:
-	CMPQ CX, $16
-	JLT  done
-	CMPQ DX, $32
-	JLT  done
-	VMOVDQU   (SI), X0
-	VPCMPEQB  X8, X0, X1
-	VPCMPEQB  X9, X0, X2
-	VPOR      X1, X2, X2
-	VPCMPGTB  X0, X10, X3
-	VPOR      X3, X2, X2
-	VPMOVMSKB X2, AX
-	TESTL     AX, AX
-	JNZ       escapes16
-	VMOVDQU   X0, (DI)
-	ADDQ      $16, SI
-	ADDQ      $16, DI
-	SUBQ      $16, CX
-	SUBQ      $16, DX
-	JMP       loop16
-
-escapes16:
-	VPSHUFB   X0, X11, X4
-	VPCMPEQB  X0, X4, X4
-	VPANDN    X3, X4, X5
-	VPMOVMSKB X5, BX
-	TESTL    BX, BX
-	JZ       letters16
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
-	VPCMPGTB X0, X13, X1
-	VPMOVMSKB X1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
-	VPCMPGTB X14, X0, X1
-	VPCMPGTB X0, X15, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R9
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R9
-	VPCMPEQB escconst<>+0x100(SB), X0, X1
-	VPMOVMSKB X1, R11
-	VPCMPEQB escconst<>+0x120(SB), X0, X1
-	VPMOVMSKB X1, R12
-	SHRL $1, R12
-	ANDL R12, R11
-	NOTL R11
-	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
-	VPCMPGTB escconst<>+0x140(SB), X0, X1
-	VMOVDQU escconst<>+0x160(SB), X3
-	VPCMPGTB X0, X3, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R11
-	VPCMPEQB X15, X0, X1
-	VPMOVMSKB X1, R12
-	VPCMPEQB escconst<>+0x180(SB), X0, X1
-	VPMOVMSKB X1, R14
-	MOVL R12, R13
-	ORL R14, R13
-	NOTL R13
-	ANDL R13, R11
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R11
-	VPCMPGTB X0, X13, X1
-	VPCMPGTB escconst<>+0x1a0(SB), X0, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	ORL R12, R11
-	VMOVDQU escconst<>+0x1c0(SB), X3
-	VPCMPGTB X0, X3, X1
-	VPMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R14
-	ORL R14, R11
-	MOVL R8, R13
-	SHRL $2, R13
-	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
-	VPCMPEQB escconst<>+0x1e0(SB), X0, X1
-	VPMOVMSKB X1, R12
-	VPCMPEQB escconst<>+0x200(SB), X0, X1
-	VPMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	VPOR escconst<>+0x220(SB), X0, X1
-	VPCMPEQB escconst<>+0x240(SB), X1, X1
-	VPMOVMSKB X1, R13
-	SHRL $2, R13
-	ANDL R13, R12
-	NOTL R12
-	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
-
-letters16:
-	VPSHUFB   X0, X12, X6
-	VPAND     X4, X6, X6
-	VPADDB    X6, X0, X0
-	MOVQ      $16, R13
-	TESTL     BX, BX
-	JZ        expand16
-	MOVL      BX, R14
-	NEGL      R14
-	ANDL      BX, R14
-	DECL      R14
-	JZ        done
-	ANDL      R14, AX
-	POPCNTL   R14, R13
+	STEP_VEX(16, 32, done, loop16, escapes16, letters16, expand16, done, X0, X1, X2, X3, X4, X5, X6, X8, X9, X10, X11, X12, X13, X14, X15)
 
 expand16:
 	VPUNPCKLQDQ X9, X0, X7
@@ -634,16 +552,7 @@ expand16:
 	SHLL        $4, BX
 	VPSHUFB     (R10)(BX*1), X0, X2
 	VMOVDQU     X2, 8(DI)(R8*1)
-	POPCNTL     AX, AX
-	ADDQ        R13, AX
-	ADDQ        R13, SI
-	SUBQ        R13, CX
-	ADDQ        AX, DI
-	SUBQ        AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $13
-	JAE  loop16
+	ADVANCE(13, loop16)
 
 done:
 	VZEROUPPER
