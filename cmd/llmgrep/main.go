@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -120,13 +119,8 @@ func splitArgs(regexps, args []string) (patterns, files []string, err error) {
 		}
 		patterns, args = args[:1], args[1:]
 	}
-	for _, f := range args {
-		if f == "-" {
-			continue
-		}
-		if _, err := os.Stat(f); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f, unwrapPath(err))
-		}
+	if err := clikit.CheckInputs(args); err != nil {
+		return nil, nil, err
 	}
 	return patterns, args, nil
 }
@@ -137,14 +131,6 @@ func isInput(arg string) bool {
 	}
 	_, err := os.Stat(arg)
 	return err == nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // errorFlag is --error with an optional kind, in kong's optional-value

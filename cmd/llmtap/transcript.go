@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"strings"
 
+	"github.com/llmtap/llmtap/pkg/clikit"
 	"github.com/llmtap/llmtap/pkg/jsonl"
 	"github.com/llmtap/llmtap/pkg/markdown"
 	"github.com/llmtap/llmtap/pkg/proxy"
@@ -39,13 +39,7 @@ type transcript struct {
 func newTranscript(path string, logger *log.Logger, fsync bool) (*jsonl.Writer, error) {
 	t := &transcript{path: path, log: logger}
 	t.md = markdown.New(t, markdown.Options{})
-	return jsonl.NewWriter(func() (io.WriteCloser, error) {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open transcript: %w", err)
-		}
-		return f, nil
-	}, jsonl.Options{Fsync: fsync, Transform: t.render})
+	return jsonl.NewWriter(clikit.AppendTo(path, "transcript"), jsonl.Options{Fsync: fsync, Transform: t.render})
 }
 
 // Write is where the renderer writes: the output of the current render.

@@ -181,3 +181,12 @@ func TestRunLogDirSIGHUP(t *testing.T) {
 		}
 	}
 }
+
+// TestTranscriptOpenFails: a transcript that cannot be opened is an error
+// that says which file it was.
+func TestTranscriptOpenFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "x.md")
+	if _, err := newTranscript(path, log.New(io.Discard, "", 0), false); err == nil || !strings.HasPrefix(err.Error(), "open transcript: ") {
+		t.Errorf("newTranscript in a missing directory: %v, want open transcript: …", err)
+	}
+}

@@ -6,6 +6,7 @@
 package clikit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -38,7 +39,11 @@ func CheckInputs(files []string) error {
 			continue
 		}
 		if info, err := os.Stat(f); err != nil {
-			return err
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // "stat" is no news to the user
+			}
+			return fmt.Errorf("%s: %w", f, err)
 		} else if info.IsDir() {
 			return fmt.Errorf("%s: is a directory", f)
 		}

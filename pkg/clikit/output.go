@@ -14,10 +14,18 @@ func OpenOutput(path string, stdout io.Writer) func() (io.WriteCloser, error) {
 	if path == "-" || path == "" {
 		return func() (io.WriteCloser, error) { return nopCloser{stdout}, nil }
 	}
+	return AppendTo(path, "output")
+}
+
+// AppendTo returns a function that opens the file at path for appending,
+// creating it readable by its owner only (records hold what was said), for
+// a jsonl.Writer to call at start and on every reopen. what names the file
+// in the error.
+func AppendTo(path, what string) func() (io.WriteCloser, error) {
 	return func() (io.WriteCloser, error) {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("open output: %w", err)
+			return nil, fmt.Errorf("open %s: %w", what, err)
 		}
 		return f, nil
 	}
