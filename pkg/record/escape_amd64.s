@@ -88,182 +88,258 @@ DATA escconst<>+0x250(SB)/8, $0xa9a9a9a9a9a9a9a9
 DATA escconst<>+0x258(SB)/8, $0xa9a9a9a9a9a9a9a9
 GLOBL escconst<>(SB), RODATA|NOPTR, $608
 
+// The steps of a block are written once, as macros, for the three paths:
+// escapeBlocks (SSSE3, 16 bytes a block) and escapeBlocksAVX2's blocks of
+// 32 and of 16 bytes. A step takes the vector registers it uses as
+// arguments, vN standing for register N at the block's width (YN for 32
+// bytes, XN for 16), and its labels, as each path has its own.
+//
+// Its vector instructions are the V macros, defined before each function:
+// for escapeBlocks in SSE's two-operand forms, which overwrite their
+// destination (hence a copy first) and take a constant from memory only
+// once loaded into a register (escconst is not aligned to 16 bytes); for
+// escapeBlocksAVX2 in the three-operand forms of VEX. Their operands are
+// in VEX's order: b the second source (m where it is a constant), a the
+// first, d the destination; t a register they may overwrite. Those named
+// with a 2 work in place (d is also the first source).
+//
+// The registers' roles in every path: SI, DI the input and output
+// cursors; CX the input left, DX the room left; R10 the table; v8 quotes,
+// v9 backslashes, v10 0x20s, v11 the table of '\t' '\n' '\r', v12 the
+// table of their letters' deltas, v13-v15 0xc0s, 0xc1s, 0xe0s.
+
+// CONSTS loads the constants of the registers v8-v15.
+#define CONSTS(v8, v9, v10, v11, v12, v13, v14, v15) \
+	VMOVU escconst<>+0x00(SB), v8 \
+	VMOVU escconst<>+0x20(SB), v9 \
+	VMOVU escconst<>+0x40(SB), v10 \
+	VMOVU escconst<>+0x60(SB), v11 \
+	VMOVU escconst<>+0x80(SB), v12 \
+	VMOVU escconst<>+0xa0(SB), v13 \
+	VMOVU escconst<>+0xc0(SB), v14 \
+	VMOVU escconst<>+0xe0(SB), v15
+
+// CLASSIFY loads a block into v0; v1 has its '"', v2 its '\\', v3 those
+// below 0x20 as a signed byte: a control byte or 0x80 and up; AX a bit for
+// every byte that is not plain ASCII.
+#define CLASSIFY(v0, v1, v2, v3, v8, v9, v10) \
+	VMOVU (SI), v0 \
+	VEQ(v8, v0, v1) \
+	VEQ(v9, v0, v2) \
+	VOR2(v1, v2) \
+	VGT(v0, v10, v3) \
+	VOR2(v3, v2) \
+	VMASK v2, AX
+
+// PLAIN takes a block of n bytes that needs no escape, already stored.
+#define PLAIN(n, loop) \
+	ADDQ $n, SI \
+	ADDQ $n, DI \
+	SUBQ $n, CX \
+	SUBQ $n, DX \
+	JMP  loop
+
+// TOCALLER: v4 has '\t', '\n', '\r' (PSHUFB finds the byte itself where it
+// is one of them, 0 from 0x80 up); BX a bit for the bytes this function
+// leaves to the caller, those of v3 but these.
+#define TOCALLER(v0, v3, v4, v5, v11) \
+	VSHUF(v0, v11, v4) \
+	VEQ2(v0, v4) \
+	VANDN(v3, v4, v5) \
+	VMASK v5, BX
+
+// CONT: C (R8): 0x80-0xbf, the bytes that continue a character.
+#define CONT(v0, v1, v13) \
+	VGT(v0, v13, v1) \
+	VMASK v1, R8
+
+// TWOBYTE: R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85)
+// excepted.
+#define TWOBYTE(v0, v1, v2, v3, v14, v15) \
+	VGT(v14, v0, v1) \
+	VGT(v0, v15, v2) \
+	VAND2(v1, v2) \
+	VMASK v2, R9 \
+	MOVL R8, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R9 \
+	VEQM(escconst<>+0x100(SB), v0, v1, v3) \
+	VMASK v1, R11 \
+	VEQM(escconst<>+0x120(SB), v0, v1, v3) \
+	VMASK v1, R12 \
+	SHRL $1, R12 \
+	ANDL R12, R11 \
+	NOTL R11 \
+	ANDL R11, R9
+
+// THREEBYTE: R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by
+// 0xa0-0xbf; 0xed by 0x80-0x9f (no surrogates); then a second
+// continuation.
+#define THREEBYTE(v0, v1, v2, v3, v13, v15) \
+	VGTM(escconst<>+0x140(SB), v0, v1, v3) \
+	VMGT(escconst<>+0x160(SB), v0, v2, v3) \
+	VAND2(v1, v2) \
+	VMASK v2, R11 \
+	VEQ(v15, v0, v1) \
+	VMASK v1, R12 \
+	VEQM(escconst<>+0x180(SB), v0, v1, v3) \
+	VMASK v1, R14 \
+	MOVL R12, R13 \
+	ORL R14, R13 \
+	NOTL R13 \
+	ANDL R13, R11 \
+	MOVL R8, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R11 \
+	VGT(v0, v13, v1) \
+	VGTM(escconst<>+0x1a0(SB), v0, v2, v3) \
+	VAND2(v1, v2) \
+	VMASK v2, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R12 \
+	ORL R12, R11 \
+	VMGT(escconst<>+0x1c0(SB), v0, v1, v3) \
+	VMASK v1, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R14 \
+	ORL R14, R11 \
+	MOVL R8, R13 \
+	SHRL $2, R13 \
+	ANDL R13, R11
+
+// LSPS: U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted from R11.
+#define LSPS(v0, v1, v3) \
+	VEQM(escconst<>+0x1e0(SB), v0, v1, v3) \
+	VMASK v1, R12 \
+	VEQM(escconst<>+0x200(SB), v0, v1, v3) \
+	VMASK v1, R13 \
+	SHRL $1, R13 \
+	ANDL R13, R12 \
+	VORM(escconst<>+0x220(SB), v0, v1, v3) \
+	VEQ2M(escconst<>+0x240(SB), v1, v3) \
+	VMASK v1, R13 \
+	SHRL $2, R13 \
+	ANDL R13, R12 \
+	NOTL R12 \
+	ANDL R12, R11
+
+// KEEPCHARS: every byte of the characters of two (R9) and three (R11)
+// bytes found is copied as it is.
+#define KEEPCHARS \
+	LEAL (R9)(R9*1), R8 \
+	ORL R9, R8 \
+	ORL R11, R8 \
+	LEAL (R11)(R11*1), R12 \
+	ORL R12, R8 \
+	SHLL $2, R11 \
+	ORL R11, R8 \
+	NOTL R8 \
+	ANDL R8, BX \
+	ANDL R8, AX
+
+// CHARS: characters of two and three bytes are copied as they are (a JSON
+// string holds them so), not left to the caller; one cut by the block's
+// end is left.
+#define CHARS(v0, v1, v2, v3, v13, v14, v15) \
+	CONT(v0, v1, v13) \
+	TWOBYTE(v0, v1, v2, v3, v14, v15) \
+	THREEBYTE(v0, v1, v2, v3, v13, v15) \
+	LSPS(v0, v1, v3) \
+	KEEPCHARS
+
+// LETTERS: v0 with '\t', '\n', '\r' (v4) turned into their letters.
+#define LETTERS(v0, v4, v6, v12) \
+	VSHUF(v0, v12, v6) \
+	VAND2(v4, v6) \
+	VADD2(v6, v0)
+
+// TAKEN sets R13 to the bytes of the block of n taken: all of them, or
+// those up to the first byte left to the caller. R14 then has the bits
+// below it, which are its index in number; at index 0 the block ends the
+// call (at done).
+#define TAKEN(n, expand, done) \
+	MOVQ     $n, R13 \
+	TESTL    BX, BX \
+	JZ       expand \
+	MOVL     BX, R14 \
+	NEGL     R14 \
+	ANDL     BX, R14 \
+	DECL     R14 \
+	JZ       done \
+	ANDL     R14, AX \
+	POPCNTL  R14, R13
+
+// STEP: a block of n bytes is read while n are left and room (at most
+// 2n written) bytes of room, else the loop goes on at short. A block
+// without escapes is copied; else its bytes are sorted (TOCALLER, CHARS
+// where some is left to the caller, LETTERS) and the bytes taken counted,
+// for the path's own expand, which writes them.
+#define STEP(n, room, short, loop, escapes, letters, expand, done, v0, v1, v2, v3, v4, v5, v6, v8, v9, v10, v11, v12, v13, v14, v15) \
+loop: \
+	CMPQ CX, $n \
+	JLT  short \
+	CMPQ DX, $room \
+	JLT  short \
+	CLASSIFY(v0, v1, v2, v3, v8, v9, v10) \
+	TESTL AX, AX \
+	JNZ   escapes \
+	VMOVU v0, (DI) \
+	PLAIN(n, loop) \
+escapes: \
+	TOCALLER(v0, v3, v4, v5, v11) \
+	TESTL BX, BX \
+	JZ    letters \
+	CHARS(v0, v1, v2, v3, v13, v14, v15) \
+letters: \
+	LETTERS(v0, v4, v6, v12) \
+	TAKEN(n, expand, done)
+
+// ADVANCE moves the cursors past the R13 bytes taken and the AX written
+// for them (one more for each escape). Taken up to a byte in the last
+// three (below cut, the block's size less three): most likely a
+// character cut by the block's end; the next block starts with it, and
+// the loop stops.
+#define ADVANCE(cut, loop) \
+	POPCNTL AX, AX \
+	ADDQ    R13, AX \
+	ADDQ    R13, SI \
+	SUBQ    R13, CX \
+	ADDQ    AX, DI \
+	SUBQ    AX, DX \
+	CMPQ    R13, $cut \
+	JAE     loop
+
+// The V macros in SSE.
+#define VMOVU MOVOU
+#define VMASK PMOVMSKB
+#define VEQ(b, a, d) MOVO a, d; PCMPEQB b, d
+#define VGT(b, a, d) MOVO a, d; PCMPGTB b, d
+#define VSHUF(b, a, d) MOVO a, d; PSHUFB b, d
+#define VANDN(b, a, d) MOVO a, d; PANDN b, d
+#define VEQM(m, a, d, t) MOVO a, d; MOVOU m, t; PCMPEQB t, d
+#define VGTM(m, a, d, t) MOVO a, d; MOVOU m, t; PCMPGTB t, d
+#define VORM(m, a, d, t) MOVO a, d; MOVOU m, t; POR t, d
+#define VMGT(m, b, d, t) MOVOU m, d; PCMPGTB b, d
+#define VEQ2(b, d) PCMPEQB b, d
+#define VEQ2M(m, d, t) MOVOU m, t; PCMPEQB t, d
+#define VOR2(b, d) POR b, d
+#define VAND2(b, d) PAND b, d
+#define VADD2(b, d) PADDB b, d
+
 // func escapeBlocks(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
-// Registers: SI, DI the input and output cursors; CX the input left, DX
-// the room left; R10 the table. X8 quotes, X9 backslashes, X10 0x20s,
-// X11 the table of '\t' '\n' '\r', X12 the table of their letters' deltas,
-// X13-X15 0xc0s, 0xc1s, 0xe0s.
+// A block is 16 bytes read and at most 32 written. The arguments are read
+// and the results written here, not in a macro, so that vet checks their
+// offsets.
 TEXT ·escapeBlocks(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ room+8(FP), DX
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
 	MOVQ table+32(FP), R10
-	MOVOU escconst<>+0x00(SB), X8
-	MOVOU escconst<>+0x20(SB), X9
-	MOVOU escconst<>+0x40(SB), X10
-	MOVOU escconst<>+0x60(SB), X11
-	MOVOU escconst<>+0x80(SB), X12
-	MOVOU escconst<>+0xa0(SB), X13
-	MOVOU escconst<>+0xc0(SB), X14
-	MOVOU escconst<>+0xe0(SB), X15
+	CONSTS(X8, X9, X10, X11, X12, X13, X14, X15)
 
-loop:
-	// A block is 16 bytes read and at most 32 written.
-	CMPQ CX, $16
-	JLT  done
-	CMPQ DX, $32
-	JLT  done
-	MOVOU   (SI), X0
-	MOVO    X0, X1
-	PCMPEQB X8, X1     // X1: '"'
-	MOVO    X0, X2
-	PCMPEQB X9, X2     // X2: '\\'
-	POR     X1, X2
-	MOVO    X10, X3
-	PCMPGTB X0, X3     // X3: below 0x20 as a signed byte: a control byte or 0x80 and up
-	POR     X3, X2     // X2: every byte that is not plain ASCII
-	PMOVMSKB X2, AX
-	TESTL   AX, AX
-	JNZ     escapes
-	MOVOU   X0, (DI)
-	ADDQ    $16, SI
-	ADDQ    $16, DI
-	SUBQ    $16, CX
-	SUBQ    $16, DX
-	JMP     loop
-
-escapes:
-	MOVO     X11, X4
-	PSHUFB   X0, X4    // the byte itself where it is '\t', '\n' or '\r' (0 from 0x80 up)
-	PCMPEQB  X0, X4    // X4: '\t', '\n', '\r'
-	MOVO     X4, X5
-	PANDN    X3, X5    // X5: the bytes this function leaves to the caller
-	PMOVMSKB X5, BX
-	TESTL    BX, BX
-	JZ       letters
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
-	MOVO X13, X1
-	PCMPGTB X0, X1
-	PMOVMSKB X1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
-	MOVO X0, X1
-	PCMPGTB X14, X1
-	MOVO X15, X2
-	PCMPGTB X0, X2
-	PAND X1, X2
-	PMOVMSKB X2, R9
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R9
-	MOVO X0, X1
-	MOVOU escconst<>+0x100(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R11
-	MOVO X0, X1
-	MOVOU escconst<>+0x120(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R12
-	SHRL $1, R12
-	ANDL R12, R11
-	NOTL R11
-	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
-	MOVO X0, X1
-	MOVOU escconst<>+0x140(SB), X3
-	PCMPGTB X3, X1
-	MOVOU escconst<>+0x160(SB), X2
-	PCMPGTB X0, X2
-	PAND X1, X2
-	PMOVMSKB X2, R11
-	MOVO X0, X1
-	PCMPEQB X15, X1
-	PMOVMSKB X1, R12
-	MOVO X0, X1
-	MOVOU escconst<>+0x180(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R14
-	MOVL R12, R13
-	ORL R14, R13
-	NOTL R13
-	ANDL R13, R11
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R11
-	MOVO X13, X1
-	PCMPGTB X0, X1
-	MOVO X0, X2
-	MOVOU escconst<>+0x1a0(SB), X3
-	PCMPGTB X3, X2
-	PAND X1, X2
-	PMOVMSKB X2, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	ORL R12, R11
-	MOVOU escconst<>+0x1c0(SB), X1
-	PCMPGTB X0, X1
-	PMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R14
-	ORL R14, R11
-	MOVL R8, R13
-	SHRL $2, R13
-	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
-	MOVO X0, X1
-	MOVOU escconst<>+0x1e0(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R12
-	MOVO X0, X1
-	MOVOU escconst<>+0x200(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	MOVO X0, X1
-	MOVOU escconst<>+0x220(SB), X3
-	POR X3, X1
-	MOVOU escconst<>+0x240(SB), X3
-	PCMPEQB X3, X1
-	PMOVMSKB X1, R13
-	SHRL $2, R13
-	ANDL R13, R12
-	NOTL R12
-	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
-
-letters:
-	MOVO     X12, X6
-	PSHUFB   X0, X6
-	PAND     X4, X6
-	PADDB    X6, X0    // X0: '\t', '\n', '\r' turned into their letters
-	MOVQ     $16, R13  // the bytes of the block taken
-	TESTL    BX, BX
-	JZ       expand
-	// Take the block up to the first byte left to the caller: R14 has
-	// the bits below it, which are its index in number.
-	MOVL     BX, R14
-	NEGL     R14
-	ANDL     BX, R14
-	DECL     R14
-	JZ       done
-	ANDL     R14, AX
-	POPCNTL  R14, R13
+	STEP(16, 32, done, loop, escapes, letters, expand, done, X0, X1, X2, X3, X4, X5, X6, X8, X9, X10, X11, X12, X13, X14, X15)
 
 expand:
 	// Each half of the block, eight bytes, is spread by its mask's entry
@@ -285,16 +361,7 @@ expand:
 	MOVOU      (R10)(BX*1), X2
 	PSHUFB     X2, X0
 	MOVOU      X0, 8(DI)(R14*1)
-	POPCNTL    AX, AX
-	ADDQ       R13, AX  // the bytes written
-	ADDQ       R13, SI
-	SUBQ       R13, CX
-	ADDQ       AX, DI
-	SUBQ       AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $13
-	JAE  loop
+	ADVANCE(13, loop)
 
 done:
 	SUBQ src+16(FP), SI
@@ -302,6 +369,51 @@ done:
 	MOVQ SI, consumed+40(FP)
 	MOVQ DI, written+48(FP)
 	RET
+
+// The V macros in VEX.
+#undef VMOVU
+#undef VMASK
+#undef VEQ
+#undef VGT
+#undef VSHUF
+#undef VANDN
+#undef VEQM
+#undef VGTM
+#undef VORM
+#undef VMGT
+#undef VEQ2
+#undef VEQ2M
+#undef VOR2
+#undef VAND2
+#undef VADD2
+#define VMOVU VMOVDQU
+#define VMASK VPMOVMSKB
+#define VEQ(b, a, d) VPCMPEQB b, a, d
+#define VGT(b, a, d) VPCMPGTB b, a, d
+#define VSHUF(b, a, d) VPSHUFB b, a, d
+#define VANDN(b, a, d) VPANDN b, a, d
+#define VEQM(m, a, d, t) VPCMPEQB m, a, d
+#define VGTM(m, a, d, t) VPCMPGTB m, a, d
+#define VORM(m, a, d, t) VPOR m, a, d
+#define VMGT(m, b, d, t) VMOVDQU m, t; VPCMPGTB b, t, d
+#define VEQ2(b, d) VPCMPEQB b, d, d
+#define VEQ2M(m, d, t) VPCMPEQB m, d, d
+#define VOR2(b, d) VPOR b, d, d
+#define VAND2(b, d) VPAND b, d, d
+#define VADD2(b, d) VPADDB b, d, d
+
+// EXPAND8 writes the eight bytes of the block whose mask is AX's bits
+// from shift on, spread by the mask's entry in the table, at R14 and
+// moves R14 past them (eight and a backslash for each escape).
+#define EXPAND8(shift, src, tmp) \
+	MOVL         AX, BX \
+	SHRL         $shift, BX \
+	ANDL         $0xff, BX \
+	POPCNTL      BX, R8 \
+	SHLL         $4, BX \
+	VPSHUFB      (R10)(BX*1), src, tmp \
+	VMOVDQU      tmp, (R14) \
+	LEAQ         8(R14)(R8*1), R14
 
 // func escapeBlocksAVX2(dst *byte, room int, src *byte, n int, table *[256][16]byte) (consumed, written int)
 //
@@ -314,139 +426,9 @@ TEXT ·escapeBlocksAVX2(SB), NOSPLIT, $0-56
 	MOVQ src+16(FP), SI
 	MOVQ n+24(FP), CX
 	MOVQ table+32(FP), R10
-	VMOVDQU escconst<>+0x00(SB), Y8
-	VMOVDQU escconst<>+0x20(SB), Y9
-	VMOVDQU escconst<>+0x40(SB), Y10
-	VMOVDQU escconst<>+0x60(SB), Y11
-	VMOVDQU escconst<>+0x80(SB), Y12
-	VMOVDQU escconst<>+0xa0(SB), Y13
-	VMOVDQU escconst<>+0xc0(SB), Y14
-	VMOVDQU escconst<>+0xe0(SB), Y15
+	CONSTS(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 
-loop32:
-	CMPQ CX, $32
-	JLT  loop16
-	CMPQ DX, $64
-	JLT  loop16
-	VMOVDQU   (SI), Y0
-	VPCMPEQB  Y8, Y0, Y1
-	VPCMPEQB  Y9, Y0, Y2
-	VPOR      Y1, Y2, Y2
-	VPCMPGTB  Y0, Y10, Y3
-	VPOR      Y3, Y2, Y2
-	VPMOVMSKB Y2, AX
-	TESTL     AX, AX
-	JNZ       escapes32
-	VMOVDQU   Y0, (DI)
-	ADDQ      $32, SI
-	ADDQ      $32, DI
-	SUBQ      $32, CX
-	SUBQ      $32, DX
-	JMP       loop32
-
-escapes32:
-	VPSHUFB   Y0, Y11, Y4
-	VPCMPEQB  Y0, Y4, Y4
-	VPANDN    Y3, Y4, Y5
-	VPMOVMSKB Y5, BX
-	TESTL    BX, BX
-	JZ       letters32
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
-	VPCMPGTB Y0, Y13, Y1
-	VPMOVMSKB Y1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
-	VPCMPGTB Y14, Y0, Y1
-	VPCMPGTB Y0, Y15, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R9
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R9
-	VPCMPEQB escconst<>+0x100(SB), Y0, Y1
-	VPMOVMSKB Y1, R11
-	VPCMPEQB escconst<>+0x120(SB), Y0, Y1
-	VPMOVMSKB Y1, R12
-	SHRL $1, R12
-	ANDL R12, R11
-	NOTL R11
-	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
-	VPCMPGTB escconst<>+0x140(SB), Y0, Y1
-	VMOVDQU escconst<>+0x160(SB), Y3
-	VPCMPGTB Y0, Y3, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R11
-	VPCMPEQB Y15, Y0, Y1
-	VPMOVMSKB Y1, R12
-	VPCMPEQB escconst<>+0x180(SB), Y0, Y1
-	VPMOVMSKB Y1, R14
-	MOVL R12, R13
-	ORL R14, R13
-	NOTL R13
-	ANDL R13, R11
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R11
-	VPCMPGTB Y0, Y13, Y1
-	VPCMPGTB escconst<>+0x1a0(SB), Y0, Y2
-	VPAND Y1, Y2, Y2
-	VPMOVMSKB Y2, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	ORL R12, R11
-	VMOVDQU escconst<>+0x1c0(SB), Y3
-	VPCMPGTB Y0, Y3, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $1, R13
-	ANDL R13, R14
-	ORL R14, R11
-	MOVL R8, R13
-	SHRL $2, R13
-	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
-	VPCMPEQB escconst<>+0x1e0(SB), Y0, Y1
-	VPMOVMSKB Y1, R12
-	VPCMPEQB escconst<>+0x200(SB), Y0, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	VPOR escconst<>+0x220(SB), Y0, Y1
-	VPCMPEQB escconst<>+0x240(SB), Y1, Y1
-	VPMOVMSKB Y1, R13
-	SHRL $2, R13
-	ANDL R13, R12
-	NOTL R12
-	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
-
-letters32:
-	VPSHUFB   Y0, Y12, Y6
-	VPAND     Y4, Y6, Y6
-	VPADDB    Y6, Y0, Y0
-	MOVQ      $32, R13
-	TESTL     BX, BX
-	JZ        expand32
-	MOVL      BX, R14
-	NEGL      R14
-	ANDL      BX, R14
-	DECL      R14
-	JZ        done
-	ANDL      R14, AX
-	POPCNTL   R14, R13
+	STEP(32, 64, loop16, loop32, escapes32, letters32, expand32, done, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 
 expand32:
 	// Lane by lane: Y7 has bytes 0-7 then 16-23, Y0 bytes 8-15 then 24-31,
@@ -460,165 +442,19 @@ expand32:
 	VPSHUFB      (R10)(BX*1), X7, X1
 	VMOVDQU      X1, (DI)
 	LEAQ         8(DI)(R8*1), R14
-	MOVL         AX, BX
-	SHRL         $8, BX
-	ANDL         $0xff, BX
-	POPCNTL      BX, R8
-	SHLL         $4, BX
-	VPSHUFB      (R10)(BX*1), X0, X2
-	VMOVDQU      X2, (R14)
-	LEAQ         8(R14)(R8*1), R14
+	EXPAND8(8, X0, X2)
 	VEXTRACTI128 $1, Y7, X7
-	MOVL         AX, BX
-	SHRL         $16, BX
-	ANDL         $0xff, BX
-	POPCNTL      BX, R8
-	SHLL         $4, BX
-	VPSHUFB      (R10)(BX*1), X7, X3
-	VMOVDQU      X3, (R14)
-	LEAQ         8(R14)(R8*1), R14
+	EXPAND8(16, X7, X3)
 	VEXTRACTI128 $1, Y0, X0
 	MOVL         AX, BX
 	SHRL         $24, BX
 	SHLL         $4, BX
 	VPSHUFB      (R10)(BX*1), X0, X4
 	VMOVDQU      X4, (R14)
-	POPCNTL      AX, AX
-	ADDQ         R13, AX
-	ADDQ         R13, SI
-	SUBQ         R13, CX
-	ADDQ         AX, DI
-	SUBQ         AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $29
-	JAE  loop32
+	ADVANCE(29, loop32)
 	JMP          done
 
-loop16:
-	CMPQ CX, $16
-	JLT  done
-	CMPQ DX, $32
-	JLT  done
-	VMOVDQU   (SI), X0
-	VPCMPEQB  X8, X0, X1
-	VPCMPEQB  X9, X0, X2
-	VPOR      X1, X2, X2
-	VPCMPGTB  X0, X10, X3
-	VPOR      X3, X2, X2
-	VPMOVMSKB X2, AX
-	TESTL     AX, AX
-	JNZ       escapes16
-	VMOVDQU   X0, (DI)
-	ADDQ      $16, SI
-	ADDQ      $16, DI
-	SUBQ      $16, CX
-	SUBQ      $16, DX
-	JMP       loop16
-
-escapes16:
-	VPSHUFB   X0, X11, X4
-	VPCMPEQB  X0, X4, X4
-	VPANDN    X3, X4, X5
-	VPMOVMSKB X5, BX
-	TESTL    BX, BX
-	JZ       letters16
-	// Characters of two and three bytes are copied as they are (a JSON
-	// string holds them so), not left to the caller; one cut by the
-	// block's end is left.
-	// C (R8): 0x80-0xbf, the bytes that continue a character
-	VPCMPGTB X0, X13, X1
-	VPMOVMSKB X1, R8
-	// R9: 0xc2-0xdf followed by a continuation, U+0085 (0xc2 0x85) excepted
-	VPCMPGTB X14, X0, X1
-	VPCMPGTB X0, X15, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R9
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R9
-	VPCMPEQB escconst<>+0x100(SB), X0, X1
-	VPMOVMSKB X1, R11
-	VPCMPEQB escconst<>+0x120(SB), X0, X1
-	VPMOVMSKB X1, R12
-	SHRL $1, R12
-	ANDL R12, R11
-	NOTL R11
-	ANDL R11, R9
-	// R11: 0xe1-0xef but 0xed followed by a continuation; 0xe0 by 0xa0-0xbf;
-	// 0xed by 0x80-0x9f (no surrogates); then a second continuation
-	VPCMPGTB escconst<>+0x140(SB), X0, X1
-	VMOVDQU escconst<>+0x160(SB), X3
-	VPCMPGTB X0, X3, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R11
-	VPCMPEQB X15, X0, X1
-	VPMOVMSKB X1, R12
-	VPCMPEQB escconst<>+0x180(SB), X0, X1
-	VPMOVMSKB X1, R14
-	MOVL R12, R13
-	ORL R14, R13
-	NOTL R13
-	ANDL R13, R11
-	MOVL R8, R13
-	SHRL $1, R13
-	ANDL R13, R11
-	VPCMPGTB X0, X13, X1
-	VPCMPGTB escconst<>+0x1a0(SB), X0, X2
-	VPAND X1, X2, X2
-	VPMOVMSKB X2, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	ORL R12, R11
-	VMOVDQU escconst<>+0x1c0(SB), X3
-	VPCMPGTB X0, X3, X1
-	VPMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R14
-	ORL R14, R11
-	MOVL R8, R13
-	SHRL $2, R13
-	ANDL R13, R11
-	// U+2028 and U+2029 (0xe2 0x80 0xa8, 0xa9) excepted
-	VPCMPEQB escconst<>+0x1e0(SB), X0, X1
-	VPMOVMSKB X1, R12
-	VPCMPEQB escconst<>+0x200(SB), X0, X1
-	VPMOVMSKB X1, R13
-	SHRL $1, R13
-	ANDL R13, R12
-	VPOR escconst<>+0x220(SB), X0, X1
-	VPCMPEQB escconst<>+0x240(SB), X1, X1
-	VPMOVMSKB X1, R13
-	SHRL $2, R13
-	ANDL R13, R12
-	NOTL R12
-	ANDL R12, R11
-	// Every byte of those characters is copied as it is.
-	LEAL (R9)(R9*1), R8
-	ORL R9, R8
-	ORL R11, R8
-	LEAL (R11)(R11*1), R12
-	ORL R12, R8
-	SHLL $2, R11
-	ORL R11, R8
-	NOTL R8
-	ANDL R8, BX
-	ANDL R8, AX
-
-letters16:
-	VPSHUFB   X0, X12, X6
-	VPAND     X4, X6, X6
-	VPADDB    X6, X0, X0
-	MOVQ      $16, R13
-	TESTL     BX, BX
-	JZ        expand16
-	MOVL      BX, R14
-	NEGL      R14
-	ANDL      BX, R14
-	DECL      R14
-	JZ        done
-	ANDL      R14, AX
-	POPCNTL   R14, R13
+	STEP(16, 32, done, loop16, escapes16, letters16, expand16, done, X0, X1, X2, X3, X4, X5, X6, X8, X9, X10, X11, X12, X13, X14, X15)
 
 expand16:
 	VPUNPCKLQDQ X9, X0, X7
@@ -634,16 +470,7 @@ expand16:
 	SHLL        $4, BX
 	VPSHUFB     (R10)(BX*1), X0, X2
 	VMOVDQU     X2, 8(DI)(R8*1)
-	POPCNTL     AX, AX
-	ADDQ        R13, AX
-	ADDQ        R13, SI
-	SUBQ        R13, CX
-	ADDQ        AX, DI
-	SUBQ        AX, DX
-	// Taken up to a byte in the last three: most likely a character
-	// cut by the block's end; the next block starts with it.
-	CMPQ R13, $13
-	JAE  loop16
+	ADVANCE(13, loop16)
 
 done:
 	VZEROUPPER
