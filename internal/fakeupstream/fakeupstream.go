@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -181,8 +182,8 @@ func parseKnobs(h http.Header) (knobs, error) {
 		{"X-Fake-Status", &k.status, 400, 599},
 		{"X-Fake-Chunks", &k.chunks, 1, 1 << 30},
 		{"X-Fake-Abort-After", &k.abortAfter, 0, 1 << 30},
-		{"X-Fake-Binary", &k.binary, 0, 1 << 40},
-		{"X-Fake-Size", &k.size, 0, 1 << 40},
+		{"X-Fake-Binary", &k.binary, 0, min(1<<40, math.MaxInt)}, // 1 TiB, or what an int holds
+		{"X-Fake-Size", &k.size, 0, min(1<<40, math.MaxInt)},
 	}
 	for _, f := range ints {
 		v := h.Get(f.name)
