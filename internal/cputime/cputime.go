@@ -4,6 +4,8 @@
 package cputime
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -16,4 +18,18 @@ func Report(b *testing.B, start time.Duration) {
 		return
 	}
 	b.ReportMetric(float64(Self()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// LoadAverage is the machine's one-minute load average as /proc/loadavg
+// gives it, to print beside a measurement: how much the CPU was shared
+// while it ran. "unknown" where there is no such file.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }

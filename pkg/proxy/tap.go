@@ -89,9 +89,9 @@ type Config struct {
 	// Annotate, if set, is called once per exchange, on the handler's (or
 	// Forward's caller's) goroutine, with the request as ServeHTTP (or
 	// Forward) received it and the record once its times, method, path and
-	// headers are set (before its bodies and before the sink sees it). It may fill fields the tap knows
-	// nothing of, such as a replay's Replay object, from the request's
-	// context. It must not keep rec.
+	// headers are set (before its bodies and before the sink sees it). It
+	// may fill fields the tap knows nothing of, such as a replay's Replay
+	// object, from the request's context. It must not keep rec.
 	Annotate func(in *http.Request, rec *record.Record)
 	// ErrorLog receives the tap's own problems. Nil: the log package's
 	// standard logger. Nothing from a request body or a secret goes there.

@@ -5,9 +5,9 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strings"
-	"syscall"
 	"time"
+
+	"github.com/llmtap/llmtap/internal/cputime"
 )
 
 // machineWriteCost says what writing a byte costs the kernel here: to a new
@@ -21,16 +21,16 @@ func machineWriteCost(dir string) string {
 	for i := range buf {
 		buf[i] = byte('a' + i%26)
 	}
-	file := func(w io.Writer) time.Duration {
+	writeAll := func(w io.Writer) time.Duration {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		start := threadSystemTime()
+		start := cputime.ThreadSystem()
 		for n := 0; n < total; n += len(buf) {
 			if _, err := w.Write(buf); err != nil {
 				return -1
 			}
 		}
-		return threadSystemTime() - start
+		return cputime.ThreadSystem() - start
 	}
 	perMB := func(d time.Duration) string {
 		if d < 0 {
@@ -43,7 +43,7 @@ func machineWriteCost(dir string) string {
 	if err != nil {
 		return "machine    " + err.Error()
 	}
-	toFile := file(f)
+	toFile := writeAll(f)
 	f.Close()
 	os.Remove(f.Name())
 
@@ -53,32 +53,10 @@ func machineWriteCost(dir string) string {
 	}
 	done := make(chan struct{})
 	go func() { io.Copy(io.Discard, r); close(done) }()
-	toPipe := file(w)
+	toPipe := writeAll(w)
 	w.Close()
 	<-done
 	r.Close()
 	return fmt.Sprintf("machine    kernel CPU per MB written by one thread: to a new file in %s %s, into a pipe %s (load average %s)",
-		dir, perMB(toFile), perMB(toPipe), loadAverage())
-}
-
-// threadSystemTime is the calling thread's system CPU time.
-func threadSystemTime() time.Duration {
-	var ru syscall.Rusage
-	const rusageThread = 1 // RUSAGE_THREAD
-	if syscall.Getrusage(rusageThread, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Stime.Nano())
-}
-
-// loadAverage is the one-minute load average, as the machine's state.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
+		dir, perMB(toFile), perMB(toPipe), cputime.LoadAverage())
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -42,27 +41,4 @@ func TestRecordsOnStdout(t *testing.T) {
 	if !ok || size != 16 || lines != 2 {
 		t.Errorf("recordStats = %d bytes, %d lines, %v; want 16, 2, true", size, lines, ok)
 	}
-}
-
-// TestThreadSystemTime checks that a thread's system time grows with the
-// system calls it makes, as the machine line assumes.
-func TestThreadSystemTime(t *testing.T) {
-	f, err := os.Create(t.TempDir() + "/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := threadSystemTime()
-	buf := make([]byte, 1<<20)
-	for range 100000 {
-		if threadSystemTime() != start {
-			return
-		}
-		if _, err := f.WriteAt(buf, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Fatal("100,000 writes of 1 MiB and the thread's system time did not move")
 }

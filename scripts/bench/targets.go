@@ -26,7 +26,7 @@ type target struct {
 	// records counts what the target writes to its stdout, when its
 	// records go there.
 	records *lineCounter
-	grace      time.Duration
+	grace   time.Duration
 }
 
 // env is what every setup function needs.
@@ -187,6 +187,15 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// recordBytes is the size of the records written so far; cheaper than
+// recordStats, which counts lines in the files too.
+func (t *target) recordBytes() int64 {
+	if t.records != nil {
+		return t.records.bytes.Load()
+	}
+	return globSize(t.recordGlob)
+}
+
 // recordStats is the size and line count of the records written so far.
 func (t *target) recordStats() (size, lines int64, ok bool) {
 	if t.records != nil {
@@ -235,22 +244,16 @@ func globStats(pattern string) (size, lines int64, ok bool) {
 // settle waits until the target's record files stop growing for quiet (the
 // record of an exchange may be written after the client got its last byte).
 func (t *target) settle(ctx context.Context, quiet time.Duration) {
-	size := func() int64 {
-		if t.records != nil {
-			return t.records.bytes.Load()
-		}
-		return globSize(t.recordGlob)
-	}
 	if t.recordGlob == "" && t.records == nil {
 		sleepCtx(ctx, 50*time.Millisecond)
 		return
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	last := size()
+	last := t.recordBytes()
 	stable := time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		sleepCtx(ctx, 25*time.Millisecond)
-		if s := size(); s != last {
+		if s := t.recordBytes(); s != last {
 			last, stable = s, time.Now()
 		} else if time.Since(stable) >= quiet {
 			return

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmtap/llmtap/internal/cputime"
 	"github.com/llmtap/llmtap/pkg/replay"
 )
 
@@ -58,7 +59,7 @@ func main() {
 		// do: what llmreplay's lag cannot go below.
 		lags := sleepLags(*rate, min(*rateFor, 5*time.Second))
 		fmt.Printf("machine    sleeping to absolute times at %g/s for %v, as llmreplay's clock does: late p50 %.3f ms p99 %.3f ms max %.3f ms (load average %s)\n",
-			*rate, min(*rateFor, 5*time.Second), pct(lags, 50), pct(lags, 99), slices.Max(lags), loadAverage())
+			*rate, min(*rateFor, 5*time.Second), pct(lags, 50), pct(lags, 99), slices.Max(lags), cputime.LoadAverage())
 		out := filepath.Join(dir, "rate.jsonl")
 		run(*llmreplay, "-q", "--target", up+"/v1", "--rate", fmt.Sprint(*rate), "--loop", "--duration", rateFor.String(), "-o", out, plain)
 		st := readStats(out)
@@ -297,15 +298,6 @@ func sleepLags(rate float64, d time.Duration) []float64 {
 		lags = append(lags, float64(time.Since(due).Microseconds())/1000)
 	}
 	return lags
-}
-
-// loadAverage is the one-minute load average, as the machine's state.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Fields(string(b))[0]
 }
 
 // rss is the resident set of a process, in bytes.
