@@ -26,8 +26,8 @@ import (
 // and the writer's buffer.
 const (
 	recordQueue    = jsonl.DefaultQueue
-	pendingRecords = 1024 // pkg/proxy: maxPendingRecords
-	writerBuffer   = 64 << 10
+	pendingRecords = 1024      // pkg/proxy: maxPendingRecords
+	writerBuffer   = 256 << 10 // pkg/jsonl: writeBuffer
 )
 
 // bpResult is the outcome of one request of TestE2EBackPressure.
@@ -227,7 +227,7 @@ func TestE2EBackPressure(t *testing.T) {
 	// connection answered while it waited for room.
 	held := len(answered) - resumed
 	floor := recordQueue + pendingRecords
-	ceiling := floor + (pipeBuffer()+writerBuffer)/minLine + 1 + workers
+	ceiling := floor + (pipeBuffer(t, stalled)+writerBuffer)/minLine + 1 + workers
 	t.Logf("%d records held while the reader stalled; the bounded buffers hold %d to %d", held, floor, ceiling)
 	if held < floor || held > ceiling {
 		t.Errorf("%d requests answered before the stall, want %d to %d (BENCHMARKS.md, Back-pressure)", held, floor, ceiling)
@@ -263,6 +263,3 @@ func percentile(d []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	return s[max(0, (len(s)*p+99)/100-1)]
 }
-
-// pipeBuffer is the capacity of a new pipe on Linux: 16 pages.
-func pipeBuffer() int { return 16 * os.Getpagesize() }

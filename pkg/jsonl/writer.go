@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // ErrClosed is returned by Write after Close.
@@ -21,8 +22,17 @@ var ErrClosed = errors.New("jsonl: writer closed")
 const DefaultQueue = 4096
 
 // writeBuffer is the size of the writer's buffer: a flush under load is one
-// large write.
-const writeBuffer = 64 << 10
+// large write, of the lines of a flushPause (a record of a long stream
+// takes some 40 KB).
+const writeBuffer = 256 << 10
+
+// flushPause is the least time between two flushes of a busy writer. A
+// writer that has not flushed for this long flushes a line at once; under
+// load the lines of a pause go out together, so that the kernel takes one
+// larger write and the reader (tee, llmmd, a file's readers) is woken once,
+// not once per line. A line waits at most this long. In the benchmark this
+// was about 3 % of llmtap's CPU per streamed exchange.
+const flushPause = time.Millisecond
 
 // Options tunes a Writer. The zero value is usable.
 type Options struct {
@@ -46,7 +56,8 @@ type Options struct {
 // Writer writes whole lines from many goroutines to one output. One
 // goroutine owns the output and its buffer, so lines never interleave and a
 // caller never waits on the disk, only on a full queue. The output is
-// flushed whenever the queue is empty: at once when idle, batched under load.
+// flushed whenever the queue is empty: at once when idle, and under load at
+// most once per flushPause, in one write of the lines since.
 //
 // A failed write (a full disk) can leave part of a line behind. When the
 // output is a regular file (an *os.File, or anything with the same Stat and
@@ -71,11 +82,29 @@ type Writer struct {
 	// record a failure.
 	errMu sync.Mutex
 	err   error
+
+	clock clock // times the flush pause
 }
+
+// clock is the time as the writer's flush pause sees it; a test gives its
+// own.
+type clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // NewWriter opens the output with open and starts the writer goroutine.
 // Reopen calls open again (log rotation); open may return the same stream.
 func NewWriter(open func() (io.WriteCloser, error), opts Options) (*Writer, error) {
+	return newWriter(open, opts, systemClock{})
+}
+
+func newWriter(open func() (io.WriteCloser, error), opts Options, clk clock) (*Writer, error) {
 	if opts.Queue <= 0 {
 		opts.Queue = DefaultQueue
 	}
@@ -90,6 +119,7 @@ func NewWriter(open func() (io.WriteCloser, error), opts Options) (*Writer, erro
 		ops:   make(chan chan error),
 		done:  make(chan struct{}),
 		fail:  make(chan error, 1),
+		clock: clk,
 	}
 	go w.run(out)
 	return w, nil
@@ -195,6 +225,14 @@ func (w *Writer) run(out io.WriteCloser) {
 	defer close(w.done)
 	l := &writeLoop{w: w}
 	l.use(out)
+	var (
+		flushed time.Time        // the last flush; zero: none yet
+		pause   <-chan time.Time // while a flush waits for flushPause to end
+	)
+	flush := func() {
+		l.flush()
+		flushed = w.clock.Now()
+	}
 	for {
 		select {
 		case it, ok := <-w.lines:
@@ -210,9 +248,16 @@ func (w *Writer) run(out io.WriteCloser) {
 				// idle writer nothing it could notice.
 				runtime.Gosched()
 			}
-			if len(w.lines) == 0 {
-				l.flush()
+			if len(w.lines) == 0 && pause == nil {
+				if wait := flushPause - w.clock.Now().Sub(flushed); wait > 0 {
+					pause = w.clock.After(wait)
+				} else {
+					flush()
+				}
 			}
+		case <-pause:
+			pause = nil
+			flush()
 		case reply := <-w.ops:
 			reply <- l.reopen()
 		}
