@@ -105,19 +105,24 @@ func (ex *exchange) heardAt(at time.Duration) {
 // once; but when the upstream's last chunk came in the same read as the
 // end of its body, the flush after it is left to net/http, which sends it
 // with the end of the response as soon as the handler returns: one write
-// to the client where there were two.
+// to the client where there were two. Only once the head has gone: a
+// response not yet flushed at all would get a Content-Length from net/http
+// instead of the chunks the upstream sent.
 type clientWriter struct {
 	http.ResponseWriter
-	ex   *exchange
-	held atomic.Bool // a flush was left to net/http
+	ex      *exchange
+	flushed atomic.Bool // the head has gone to the client
+	held    atomic.Bool // a flush was left to net/http
 }
 
 func (w *clientWriter) FlushError() error {
-	if b := w.ex.resBody; b != nil && b.ended.Load() {
+	if b := w.ex.resBody; b != nil && b.ended.Load() && w.flushed.Load() {
 		w.held.Store(true)
 		return nil
 	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	err := http.NewResponseController(w.ResponseWriter).Flush()
+	w.flushed.Store(true)
+	return err
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.
