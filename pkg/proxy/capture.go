@@ -425,19 +425,13 @@ func (b *requestBody) drain(limit int64) {
 func (b *requestBody) finishUnread(limit int64) (ended bool) {
 	b.reading.Lock()
 	defer b.reading.Unlock()
-	b.mu.Lock()
-	ended = b.eof || b.err != nil
-	b.mu.Unlock()
-	if ended {
+	if b.over() {
 		return true // the usual case: the Transport read it all
 	}
 	buf := b.copies.Get()
 	defer b.copies.Put(buf)
 	for read := int64(0); read < limit; {
-		b.mu.Lock()
-		done := b.eof || b.err != nil
-		b.mu.Unlock()
-		if done {
+		if b.over() {
 			break
 		}
 		n, err := b.read(buf[:min(int64(len(buf)), limit-read)])
@@ -446,6 +440,11 @@ func (b *requestBody) finishUnread(limit int64) (ended bool) {
 			break // a reader that returns nothing must not spin this loop
 		}
 	}
+	return b.over()
+}
+
+// over reports whether the body has been read to its end or failed.
+func (b *requestBody) over() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.eof || b.err != nil
@@ -466,6 +465,9 @@ type responseBody struct {
 	timed   bool
 	eof     bool
 	readErr error
+	// ended is eof for clientWriter, which a flush timer may call from
+	// another goroutine.
+	ended atomic.Bool
 }
 
 // maxTicks bounds the timing list of one response (16 bytes a tick).
@@ -484,6 +486,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		b.eof = true
+		b.ended.Store(true)
 		b.ex.quiet()
 	case err != nil && b.readErr == nil:
 		b.readErr = err

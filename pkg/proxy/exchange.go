@@ -54,8 +54,10 @@ type exchange struct {
 	// client is the handler's writer, which finish flushes before it
 	// waits for the output.
 	client http.ResponseWriter
-	once   sync.Once
-	hooks  httptrace.ClientTrace // see trace
+	// toClient is client as the proxy writes to it (see clientWriter).
+	toClient clientWriter
+	once     sync.Once
+	hooks    httptrace.ClientTrace // see trace
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -97,6 +99,34 @@ func (ex *exchange) heardAt(at time.Duration) {
 		ex.silence.arm(ex)
 	}
 }
+
+// clientWriter is the client's ResponseWriter as the proxy sees it. A
+// stream is flushed on every write, so each chunk reaches the client at
+// once; but when the upstream's last chunk came in the same read as the
+// end of its body, the flush after it is left to net/http, which sends it
+// with the end of the response as soon as the handler returns: one write
+// to the client where there were two. Only once the head has gone: a
+// response not yet flushed at all would get a Content-Length from net/http
+// instead of the chunks the upstream sent.
+type clientWriter struct {
+	http.ResponseWriter
+	ex      *exchange
+	flushed atomic.Bool // the head has gone to the client
+	held    atomic.Bool // a flush was left to net/http
+}
+
+func (w *clientWriter) FlushError() error {
+	if b := w.ex.resBody; b != nil && b.ended.Load() && w.flushed.Load() {
+		w.held.Store(true)
+		return nil
+	}
+	err := http.NewResponseController(w.ResponseWriter).Flush()
+	w.flushed.Store(true)
+	return err
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *clientWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // flushClient sends the client what of the answer still sits in the
 // server's buffer (bodyFlushInterval holds a known-length body back).

@@ -326,13 +326,24 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v)
 		}
 	}()
-	t.rp.ServeHTTP(w, r)
+	ex.toClient = clientWriter{ResponseWriter: w, ex: ex}
+	t.rp.ServeHTTP(&ex.toClient, r)
 
-	if ex.reqBody != nil && !ex.reqBody.finishUnread(t.cfg.MaxBody) {
-		// Still more body after MaxBody: close the connection rather than
-		// let net/http read on past the handler (see finishUnread).
-		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-			go lingerClose(conn)
+	if b := ex.reqBody; b != nil && !b.over() {
+		if ex.toClient.held.Load() {
+			// The upstream answered before it took the whole request
+			// body, and the answer's last chunk waits in the server's
+			// buffer (clientWriter): the client gets it before the tap
+			// reads on.
+			ex.flushClient()
+		}
+		if !b.finishUnread(t.cfg.MaxBody) {
+			// Still more body after MaxBody: close the connection rather
+			// than let net/http read on past the handler (see
+			// finishUnread).
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				go lingerClose(conn)
+			}
 		}
 	}
 }
