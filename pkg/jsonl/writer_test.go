@@ -159,10 +159,10 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 // padLen is how long the padding of line i from goroutine g is: now and
-// then longer than the writer's 64 KiB buffer.
+// then longer than the writer's buffer.
 func padLen(g, i int) int {
 	if g%8 == 0 && i == 50 {
-		return 70 << 10
+		return writeBuffer + 6<<10
 	}
 	return 10 + (g*i)%50
 }
