@@ -574,6 +574,20 @@ func TestHostileLargeRequestBody(t *testing.T) {
 // rawUpstream serves each connection by reading one request and writing
 // resp as it is, then closing the connection. It returns its address.
 func rawUpstream(t *testing.T, resp string) string {
+	return serveRaw(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		_, _ = io.WriteString(c, resp)
+	})
+}
+
+// serveRaw listens on loopback and runs serve on each connection it
+// accepts, in a goroutine of its own, with a deadline of 5 s; it closes the
+// connection after. It returns the address, and stops when the test ends.
+func serveRaw(t *testing.T, serve func(c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -584,28 +598,19 @@ func rawUpstream(t *testing.T, resp string) string {
 		_ = ln.Close()
 		wg.Wait()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				defer c.Close()
 				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				_, _ = io.WriteString(c, resp)
-			}()
+				serve(c)
+			})
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 

@@ -22,35 +22,14 @@ const wholeStream = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTrans
 // the request's head, then reads and drops the rest of the body until the
 // connection closes. It returns its address.
 func earlyUpstream(t *testing.T, resp string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(flushWait))
-				r := bufio.NewReader(c)
-				if _, err := http.ReadRequest(r); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, resp)
-				_, _ = io.Copy(io.Discard, r)
-			})
+	return serveRaw(t, func(c net.Conn) {
+		r := bufio.NewReader(c)
+		if _, err := http.ReadRequest(r); err != nil {
+			return
 		}
+		_, _ = io.WriteString(c, resp)
+		_, _ = io.Copy(io.Discard, r)
 	})
-	return ln.Addr().String()
 }
 
 // writeLog keeps each write made to the connections of a listener.
@@ -94,17 +73,7 @@ func TestStreamEndLeavesWithLastChunk(t *testing.T) {
 	head, rest, _ := strings.Cut(wholeStream, "\r\n\r\n")
 	head += "\r\n\r\n"
 	clientHasHead := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	upstream := serveRaw(t, func(c net.Conn) {
 		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 			return
 		}
@@ -114,14 +83,14 @@ func TestStreamEndLeavesWithLastChunk(t *testing.T) {
 			_, _ = io.WriteString(c, rest) // the events and the end, in one write
 		case <-time.After(flushWait):
 		}
-	}()
+	})
 
 	front, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logged := &writeLog{Listener: front}
-	tap, err := New(Config{Upstream: "http://" + ln.Addr().String(), Sink: &collect{}})
+	tap, err := New(Config{Upstream: "http://" + upstream, Sink: &collect{}})
 	if err != nil {
 		t.Fatal(err)
 	}
