@@ -35,16 +35,18 @@ const (
 
 func (p *copyPool) Get() []byte {
 	if p.bigOut.Add(1) <= maxBigCopies {
-		if b, ok := p.big.Get().(*[bigCopyBuffer]byte); ok {
-			return b[:]
-		}
-		return new([bigCopyBuffer]byte)[:]
+		return poolGet[[bigCopyBuffer]byte](&p.big)[:]
 	}
 	p.bigOut.Add(-1)
-	if b, ok := p.small.Get().(*[smallCopyBuffer]byte); ok {
-		return b[:]
+	return poolGet[[smallCopyBuffer]byte](&p.small)[:]
+}
+
+// poolGet takes a *T from pool, or makes one when it is empty.
+func poolGet[T any](pool *sync.Pool) *T {
+	if v, ok := pool.Get().(*T); ok {
+		return v
 	}
-	return new([smallCopyBuffer]byte)[:]
+	return new(T)
 }
 
 // Put takes back a buffer from Get, told apart by its size. The pools hold
@@ -430,10 +432,7 @@ func (b *requestBody) finishUnread(limit int64) (ended bool) {
 	}
 	buf := b.copies.Get()
 	defer b.copies.Put(buf)
-	for read := int64(0); read < limit; {
-		if b.over() {
-			break
-		}
+	for read := int64(0); read < limit && !b.over(); {
 		n, err := b.read(buf[:min(int64(len(buf)), limit-read)])
 		read += int64(n)
 		if n == 0 && err == nil {
@@ -463,11 +462,10 @@ type responseBody struct {
 	capture capture
 	timing  []record.Tick // nil unless the response is streamed
 	timed   bool
-	eof     bool
 	readErr error
-	// ended is eof for clientWriter, which a flush timer may call from
-	// another goroutine.
-	ended atomic.Bool
+	// eof: the body was read to its end. Atomic for clientWriter, which a
+	// flush timer may call from another goroutine.
+	eof atomic.Bool
 }
 
 // maxTicks bounds the timing list of one response (16 bytes a tick).
@@ -485,8 +483,7 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	}
 	switch {
 	case err == io.EOF:
-		b.eof = true
-		b.ended.Store(true)
+		b.eof.Store(true)
 		b.ex.quiet()
 	case err != nil && b.readErr == nil:
 		b.readErr = err

@@ -51,13 +51,12 @@ type exchange struct {
 	// wholeBody is the request body read whole (wholeBodyLimit), which
 	// outbound gives the Transport in place of the client's stream.
 	wholeBody io.ReadCloser
-	// client is the handler's writer, which finish flushes before it
-	// waits for the output.
-	client http.ResponseWriter
-	// toClient is client as the proxy writes to it (see clientWriter).
-	toClient clientWriter
-	once     sync.Once
-	hooks    httptrace.ClientTrace // see trace
+	// client is the handler's writer as the proxy writes to it (see
+	// clientWriter); finish flushes it before it waits for the output.
+	// Its ResponseWriter is nil for Forward, which has no client.
+	client clientWriter
+	once   sync.Once
+	hooks  httptrace.ClientTrace // see trace
 }
 
 func (t *Tap) newExchange(r *http.Request) *exchange {
@@ -116,7 +115,7 @@ type clientWriter struct {
 }
 
 func (w *clientWriter) FlushError() error {
-	if b := w.ex.resBody; b != nil && b.ended.Load() && w.flushed.Load() {
+	if b := w.ex.resBody; b != nil && b.eof.Load() && w.flushed.Load() {
 		w.held.Store(true)
 		return nil
 	}
@@ -129,8 +128,9 @@ func (w *clientWriter) FlushError() error {
 func (w *clientWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // flushClient sends the client what of the answer still sits in the
-// server's buffer (bodyFlushInterval holds a known-length body back).
-func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client).Flush() }
+// server's buffer (bodyFlushInterval holds a known-length body back, and
+// clientWriter a stream's last chunk).
+func (ex *exchange) flushClient() { _ = http.NewResponseController(ex.client.ResponseWriter).Flush() }
 
 // quiet stops watching the upstream's silence for good: it has nothing
 // more to say.
@@ -299,14 +299,14 @@ func (ex *exchange) finish() {
 			if b := ex.resBody; b != nil {
 				resCapture = b.capture.detach()
 				rec.Response.Timing = b.timing
-				if rec.Error == nil && !b.eof {
+				if rec.Error == nil && !b.eof.Load() {
 					kind, _, _ := ex.failure(ex.ctx, b.readErr, true)
 					rec.Error = &record.Error{Kind: kind, Message: t.errorMessage(kind, b.readErr)}
 				}
 			}
 		}
 
-		if ex.client == nil {
+		if ex.client.ResponseWriter == nil {
 			t.deliver(rec, reqCapture, resCapture, contentEncoding)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,12 +17,13 @@ import (
 )
 
 // countingListener counts the writes made to the connections it accepts,
-// and keeps what was written.
+// and keeps what was written, write by write.
 type countingListener struct {
 	net.Listener
 	writes  atomic.Int64
 	mu      sync.Mutex
 	written bytes.Buffer
+	apart   []string // each write
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
@@ -30,6 +32,13 @@ func (l *countingListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return &countingConn{Conn: c, writes: &l.writes, l: l}, nil
+}
+
+// each returns the writes made so far, one string each.
+func (l *countingListener) each() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.apart)
 }
 
 // sent reports whether s has been written to a client.
@@ -50,6 +59,7 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	if c.l != nil {
 		c.l.mu.Lock()
 		c.l.written.Write(p)
+		c.l.apart = append(c.l.apart, string(p))
 		c.l.mu.Unlock()
 	}
 	return c.Conn.Write(p)

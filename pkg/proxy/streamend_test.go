@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -30,39 +29,6 @@ func earlyUpstream(t *testing.T, resp string) string {
 		_, _ = io.WriteString(c, resp)
 		_, _ = io.Copy(io.Discard, r)
 	})
-}
-
-// writeLog keeps each write made to the connections of a listener.
-type writeLog struct {
-	net.Listener
-	mu     sync.Mutex
-	writes []string
-}
-
-func (l *writeLog) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &loggedConn{Conn: c, log: l}, nil
-}
-
-func (l *writeLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.writes...)
-}
-
-type loggedConn struct {
-	net.Conn
-	log *writeLog
-}
-
-func (c *loggedConn) Write(p []byte) (int, error) {
-	c.log.mu.Lock()
-	c.log.writes = append(c.log.writes, string(p))
-	c.log.mu.Unlock()
-	return c.Conn.Write(p)
 }
 
 // TestStreamEndLeavesWithLastChunk: when the last chunk of a stream and the
@@ -89,13 +55,13 @@ func TestStreamEndLeavesWithLastChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logged := &writeLog{Listener: front}
+	counted := &countingListener{Listener: front}
 	tap, err := New(Config{Upstream: "http://" + upstream, Sink: &collect{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(tap)
-	srv.Listener = logged
+	srv.Listener = counted
 	srv.Start()
 	defer srv.Close()
 
@@ -109,7 +75,7 @@ func TestStreamEndLeavesWithLastChunk(t *testing.T) {
 	if err != nil || string(body) != "data: first\n\ndata: last\n\n" {
 		t.Fatalf("client got %q, %v", body, err)
 	}
-	writes := logged.all()
+	writes := counted.each()
 	if len(writes) != 2 || !strings.Contains(writes[1], "data: last") || !strings.HasSuffix(writes[1], "0\r\n\r\n") {
 		t.Errorf("the response took %d writes %q; want the head, then the events and the end of the body in one", len(writes), writes)
 	}

@@ -314,7 +314,7 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The proxy ends a stream that fails mid-way with
 	// panic(http.ErrAbortHandler); the deferred finish still writes the
 	// record with everything received.
-	ex.client = w
+	ex.client = clientWriter{ResponseWriter: w, ex: ex}
 	defer ex.finish()
 	defer func() {
 		if v := recover(); v != nil {
@@ -326,24 +326,23 @@ func (t *Tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(v)
 		}
 	}()
-	ex.toClient = clientWriter{ResponseWriter: w, ex: ex}
-	t.rp.ServeHTTP(&ex.toClient, r)
+	t.rp.ServeHTTP(&ex.client, r)
 
-	if b := ex.reqBody; b != nil && !b.over() {
-		if ex.toClient.held.Load() {
-			// The upstream answered before it took the whole request
-			// body, and the answer's last chunk waits in the server's
-			// buffer (clientWriter): the client gets it before the tap
-			// reads on.
-			ex.flushClient()
-		}
-		if !b.finishUnread(t.cfg.MaxBody) {
-			// Still more body after MaxBody: close the connection rather
-			// than let net/http read on past the handler (see
-			// finishUnread).
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				go lingerClose(conn)
-			}
+	b := ex.reqBody
+	if b == nil || b.over() {
+		return // the usual case: the Transport read the whole body
+	}
+	if ex.client.held.Load() {
+		// The upstream answered before it took the whole request body, and
+		// the answer's last chunk waits in the server's buffer
+		// (clientWriter): the client gets it before the tap reads on.
+		ex.flushClient()
+	}
+	if !b.finishUnread(t.cfg.MaxBody) {
+		// Still more body after MaxBody: close the connection rather than
+		// let net/http read on past the handler (see finishUnread).
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			go lingerClose(conn)
 		}
 	}
 }
